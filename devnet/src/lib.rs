@@ -1,0 +1,1 @@
+//! taoscope-devnet

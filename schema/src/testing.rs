@@ -1,0 +1,148 @@
+//! A fresh PostgreSQL database per test, dropped when the test ends.
+//!
+//! The server comes from `TAOSCOPE_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`, the trust-auth cluster that `scripts/test`
+//! starts). Databases are named `taoscope_test_<random>`; stale ones from killed runs are dropped
+//! by the next run that finds them older than an hour.
+
+use std::time::Duration;
+
+use rand::Rng;
+use tokio_postgres::{Client, NoTls};
+
+/// Default admin URL for test databases.
+pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A database created for one test.
+pub struct TestDb {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+fn admin_url() -> String {
+    std::env::var("TAOSCOPE_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_string())
+}
+
+async fn connect(url: &str) -> Client {
+    let (client, conn) = tokio_postgres::connect(url, NoTls).await.unwrap_or_else(|e| {
+        panic!(
+            "test PostgreSQL at {url} is not reachable ({e}); run scripts/test, which starts it, \
+             or set TAOSCOPE_TEST_DATABASE_URL"
+        )
+    });
+    tokio::spawn(conn);
+    client
+}
+
+impl TestDb {
+    /// Creates an empty database (no migrations applied).
+    pub async fn empty() -> TestDb {
+        let admin_url = admin_url();
+        let admin = connect(&admin_url).await;
+        drop_stale(&admin).await;
+        let name = format!("taoscope_test_{:016x}", rand::rng().random::<u64>());
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        let url = config_to_url(&admin_url, &name);
+        TestDb { admin_url, name, url }
+    }
+
+    /// Creates a database with every migration applied.
+    pub async fn migrated() -> TestDb {
+        let db = TestDb::empty().await;
+        let mut client = db.client().await;
+        crate::migrate(&mut client).await.expect("migrate test database");
+        db
+    }
+
+    /// The connection URL of this database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The database name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A new connection to this database.
+    pub async fn client(&self) -> Client {
+        connect(&self.url).await
+    }
+}
+
+/// Replaces the database name in a URL of the form `postgres://.../dbname?params`.
+fn config_to_url(admin_url: &str, name: &str) -> String {
+    let (base, query) = match admin_url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (admin_url, None),
+    };
+    let base = match base.rfind('/') {
+        Some(i) if base[..i].ends_with('/') => format!("{base}/{name}"), // no path: "postgres://host"
+        Some(i) => format!("{}/{name}", &base[..i]),
+        None => format!("{base}/{name}"),
+    };
+    match query {
+        Some(q) => format!("{base}?{q}"),
+        None => base,
+    }
+}
+
+async fn drop_stale(admin: &Client) {
+    let stale = admin
+        .query(
+            "SELECT d.datname FROM pg_database d
+              WHERE d.datname LIKE 'taoscope_test_%'
+                AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification
+                    < now() - interval '1 hour'",
+            &[],
+        )
+        .await
+        .unwrap_or_default();
+    for row in stale {
+        let name: String = row.get(0);
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop from a separate thread with its own runtime: Drop may run inside or outside one.
+        let handle = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            if let Ok(rt) = rt {
+                rt.block_on(async {
+                    if let Ok((client, conn)) = tokio_postgres::connect(&admin_url, NoTls).await {
+                        tokio::spawn(conn);
+                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = tokio::time::timeout(Duration::from_secs(10), client.batch_execute(&sql)).await;
+                    }
+                });
+            }
+        });
+        let _ = handle.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_database_is_replaced() {
+        assert_eq!(
+            config_to_url(DEFAULT_ADMIN_URL, "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            config_to_url("postgres://u@h:1/postgres?sslmode=disable", "x"),
+            "postgres://u@h:1/x?sslmode=disable"
+        );
+        assert_eq!(config_to_url("postgres://u@h:1", "x"), "postgres://u@h:1/x");
+    }
+}
