@@ -146,3 +146,21 @@ mod tests {
         assert_eq!(config_to_url("postgres://u@h:1", "x"), "postgres://u@h:1/x");
     }
 }
+
+/// The real-chain fixtures (`../shared/fixtures` beside the project root, or `TAOSCOPE_FIXTURES`).
+///
+/// Returns `None` (after saying why on stderr) when they are absent, so a test can skip; under
+/// CI (`CI` set) their absence is a failure, never a skip.
+pub fn fixtures_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("TAOSCOPE_FIXTURES").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
+    });
+    if dir.join("finney").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("real-chain fixtures missing at {} (CI requires ../shared/fixtures)", dir.display());
+    }
+    eprintln!("skipping: real-chain fixtures not found at {}", dir.display());
+    None
+}

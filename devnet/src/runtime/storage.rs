@@ -1,0 +1,525 @@
+//! Typed declarations of the storage items the devnet keeps, with finney's names, hashers and
+//! value types. Each declaration both builds the item's storage keys (for the simulator's writes)
+//! and describes the item in the metadata, so the two cannot drift apart.
+
+use std::marker::PhantomData;
+
+use frame_metadata::v14::{
+    StorageEntryMetadata, StorageEntryModifier, StorageEntryType, StorageHasher,
+};
+use parity_scale_codec::Encode;
+use scale_info::{TypeInfo, meta_type};
+use sp_crypto_hashing::{blake2_128, twox_64, twox_128};
+
+use super::events::{EventRecord, spec233, spec343};
+use super::types::{
+    AccountId32, AccountInfo, FixedI128, FixedU128, H256, LastRuntimeUpgradeInfo233,
+    LastRuntimeUpgradeInfo343, TickIndex,
+};
+use super::Spec;
+
+/// How a storage map hashes each key part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hasher {
+    /// blake2-128 of the key, then the key.
+    Blake2_128Concat,
+    /// xxhash-64 of the key, then the key.
+    Twox64Concat,
+    /// The key itself.
+    Identity,
+}
+
+impl Hasher {
+    fn hash(self, encoded: &[u8]) -> Vec<u8> {
+        let mut out = match self {
+            Hasher::Blake2_128Concat => blake2_128(encoded).to_vec(),
+            Hasher::Twox64Concat => twox_64(encoded).to_vec(),
+            Hasher::Identity => Vec::new(),
+        };
+        out.extend_from_slice(encoded);
+        out
+    }
+
+    fn metadata(self) -> StorageHasher {
+        match self {
+            Hasher::Blake2_128Concat => StorageHasher::Blake2_128Concat,
+            Hasher::Twox64Concat => StorageHasher::Twox64Concat,
+            Hasher::Identity => StorageHasher::Identity,
+        }
+    }
+}
+
+/// `twox128(pallet) ++ twox128(item)`: the prefix of every key of an item.
+pub fn item_prefix(pallet: &str, item: &str) -> Vec<u8> {
+    let mut key = twox_128(pallet.as_bytes()).to_vec();
+    key.extend_from_slice(&twox_128(item.as_bytes()));
+    key
+}
+
+/// Whether a missing value reads as the type's default or as `None`. For `Optional` items the
+/// declared value type is the inner type, as in metadata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Query {
+    /// `ValueQuery`: absent means default.
+    Default,
+    /// `OptionQuery`: absent means `None`.
+    Optional,
+}
+
+/// A storage item as the metadata describes it.
+pub trait Declared: Sync {
+    /// The pallet holding the item.
+    fn pallet(&self) -> &'static str;
+    /// The item's metadata entry.
+    fn entry(&self) -> StorageEntryMetadata;
+}
+
+fn modifier(q: Query) -> StorageEntryModifier {
+    match q {
+        Query::Default => StorageEntryModifier::Default,
+        Query::Optional => StorageEntryModifier::Optional,
+    }
+}
+
+fn default_bytes<V: Encode + Default>(q: Query) -> Vec<u8> {
+    match q {
+        Query::Default => V::default().encode(),
+        Query::Optional => vec![0],
+    }
+}
+
+/// A single value.
+pub struct Plain<V> {
+    pallet: &'static str,
+    name: &'static str,
+    query: Query,
+    value: PhantomData<fn() -> V>,
+}
+
+impl<V> Plain<V> {
+    /// Declares `pallet.name`.
+    pub const fn new(pallet: &'static str, name: &'static str, query: Query) -> Self {
+        Plain { pallet, name, query, value: PhantomData }
+    }
+
+    /// The storage key.
+    pub fn key(&self) -> Vec<u8> {
+        item_prefix(self.pallet, self.name)
+    }
+}
+
+impl<V: TypeInfo + Encode + Default + 'static> Declared for Plain<V> {
+    fn pallet(&self) -> &'static str {
+        self.pallet
+    }
+    fn entry(&self) -> StorageEntryMetadata {
+        StorageEntryMetadata {
+            name: self.name,
+            modifier: modifier(self.query),
+            ty: StorageEntryType::Plain(meta_type::<V>()),
+            default: default_bytes::<V>(self.query),
+            docs: vec![],
+        }
+    }
+}
+
+/// A map with one key.
+pub struct Map<K, V> {
+    pallet: &'static str,
+    name: &'static str,
+    hasher: Hasher,
+    query: Query,
+    types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K: Encode, V> Map<K, V> {
+    /// Declares `pallet.name` keyed by `K` with `hasher`.
+    pub const fn new(pallet: &'static str, name: &'static str, hasher: Hasher, query: Query) -> Self {
+        Map { pallet, name, hasher, query, types: PhantomData }
+    }
+
+    /// The storage key of `k`.
+    pub fn key(&self, k: &K) -> Vec<u8> {
+        let mut key = item_prefix(self.pallet, self.name);
+        key.extend(self.hasher.hash(&k.encode()));
+        key
+    }
+}
+
+impl<K: TypeInfo + Encode + 'static, V: TypeInfo + Encode + Default + 'static> Declared for Map<K, V> {
+    fn pallet(&self) -> &'static str {
+        self.pallet
+    }
+    fn entry(&self) -> StorageEntryMetadata {
+        StorageEntryMetadata {
+            name: self.name,
+            modifier: modifier(self.query),
+            ty: StorageEntryType::Map {
+                hashers: vec![self.hasher.metadata()],
+                key: meta_type::<K>(),
+                value: meta_type::<V>(),
+            },
+            default: default_bytes::<V>(self.query),
+            docs: vec![],
+        }
+    }
+}
+
+/// A map with two keys.
+pub struct DoubleMap<K1, K2, V> {
+    pallet: &'static str,
+    name: &'static str,
+    hashers: [Hasher; 2],
+    query: Query,
+    types: PhantomData<fn() -> (K1, K2, V)>,
+}
+
+impl<K1: Encode, K2: Encode, V> DoubleMap<K1, K2, V> {
+    /// Declares `pallet.name` keyed by `(K1, K2)`.
+    pub const fn new(
+        pallet: &'static str,
+        name: &'static str,
+        hashers: [Hasher; 2],
+        query: Query,
+    ) -> Self {
+        DoubleMap { pallet, name, hashers, query, types: PhantomData }
+    }
+
+    /// The storage key of `(k1, k2)`.
+    pub fn key(&self, k1: &K1, k2: &K2) -> Vec<u8> {
+        let mut key = item_prefix(self.pallet, self.name);
+        key.extend(self.hashers[0].hash(&k1.encode()));
+        key.extend(self.hashers[1].hash(&k2.encode()));
+        key
+    }
+}
+
+impl<K1, K2, V> Declared for DoubleMap<K1, K2, V>
+where
+    K1: TypeInfo + Encode + 'static,
+    K2: TypeInfo + Encode + 'static,
+    V: TypeInfo + Encode + Default + 'static,
+{
+    fn pallet(&self) -> &'static str {
+        self.pallet
+    }
+    fn entry(&self) -> StorageEntryMetadata {
+        StorageEntryMetadata {
+            name: self.name,
+            modifier: modifier(self.query),
+            ty: StorageEntryType::Map {
+                hashers: self.hashers.iter().map(|h| h.metadata()).collect(),
+                key: meta_type::<(K1, K2)>(),
+                value: meta_type::<V>(),
+            },
+            default: default_bytes::<V>(self.query),
+            docs: vec![],
+        }
+    }
+}
+
+/// A map with three keys.
+pub struct NMap3<K1, K2, K3, V> {
+    pallet: &'static str,
+    name: &'static str,
+    hashers: [Hasher; 3],
+    query: Query,
+    types: PhantomData<fn() -> (K1, K2, K3, V)>,
+}
+
+impl<K1: Encode, K2: Encode, K3: Encode, V> NMap3<K1, K2, K3, V> {
+    /// Declares `pallet.name` keyed by `(K1, K2, K3)`.
+    pub const fn new(
+        pallet: &'static str,
+        name: &'static str,
+        hashers: [Hasher; 3],
+        query: Query,
+    ) -> Self {
+        NMap3 { pallet, name, hashers, query, types: PhantomData }
+    }
+
+    /// The storage key of `(k1, k2, k3)`.
+    pub fn key(&self, k1: &K1, k2: &K2, k3: &K3) -> Vec<u8> {
+        let mut key = item_prefix(self.pallet, self.name);
+        key.extend(self.hashers[0].hash(&k1.encode()));
+        key.extend(self.hashers[1].hash(&k2.encode()));
+        key.extend(self.hashers[2].hash(&k3.encode()));
+        key
+    }
+}
+
+impl<K1, K2, K3, V> Declared for NMap3<K1, K2, K3, V>
+where
+    K1: TypeInfo + Encode + 'static,
+    K2: TypeInfo + Encode + 'static,
+    K3: TypeInfo + Encode + 'static,
+    V: TypeInfo + Encode + Default + 'static,
+{
+    fn pallet(&self) -> &'static str {
+        self.pallet
+    }
+    fn entry(&self) -> StorageEntryMetadata {
+        StorageEntryMetadata {
+            name: self.name,
+            modifier: modifier(self.query),
+            ty: StorageEntryType::Map {
+                hashers: self.hashers.iter().map(|h| h.metadata()).collect(),
+                key: meta_type::<(K1, K2, K3)>(),
+                value: meta_type::<V>(),
+            },
+            default: default_bytes::<V>(self.query),
+            docs: vec![],
+        }
+    }
+}
+
+use Hasher::{Blake2_128Concat as B2, Identity as Id, Twox64Concat as X64};
+use Query::{Default as D, Optional as O};
+
+const SYS: &str = "System";
+const ST: &str = "SubtensorModule";
+const SWAP: &str = "Swap";
+
+/// Storage items by pallet; the constants below are the devnet's whole storage layout.
+pub mod items {
+    #![allow(missing_docs)]
+    use super::*;
+
+    // System
+    pub const ACCOUNT: Map<AccountId32, AccountInfo> = Map::new(SYS, "Account", B2, D);
+    pub const NUMBER: Plain<u32> = Plain::new(SYS, "Number", D);
+    pub const PARENT_HASH: Plain<H256> = Plain::new(SYS, "ParentHash", D);
+    pub const BLOCK_HASH: Map<u32, H256> = Map::new(SYS, "BlockHash", X64, D);
+    pub const EXTRINSIC_COUNT: Plain<u32> = Plain::new(SYS, "ExtrinsicCount", O);
+    pub const EVENT_COUNT: Plain<u32> = Plain::new(SYS, "EventCount", D);
+    pub const EVENTS_233: Plain<Vec<EventRecord<spec233::RuntimeEvent>>> = Plain::new(SYS, "Events", D);
+    pub const EVENTS_343: Plain<Vec<EventRecord<spec343::RuntimeEvent>>> = Plain::new(SYS, "Events", D);
+    pub const LAST_RUNTIME_UPGRADE_233: Plain<LastRuntimeUpgradeInfo233> =
+        Plain::new(SYS, "LastRuntimeUpgrade", O);
+    pub const LAST_RUNTIME_UPGRADE_343: Plain<LastRuntimeUpgradeInfo343> =
+        Plain::new(SYS, "LastRuntimeUpgrade", O);
+    // Timestamp
+    pub const NOW: Plain<u64> = Plain::new("Timestamp", "Now", D);
+    // Balances
+    pub const BALANCES_TOTAL_ISSUANCE: Plain<u64> = Plain::new("Balances", "TotalIssuance", D);
+    // Sudo
+    pub const SUDO_KEY: Plain<AccountId32> = Plain::new("Sudo", "Key", O);
+
+    // SubtensorModule: issuance and emission
+    pub const TOTAL_ISSUANCE: Plain<u64> = Plain::new(ST, "TotalIssuance", D);
+    pub const TOTAL_STAKE: Plain<u64> = Plain::new(ST, "TotalStake", D);
+    pub const BLOCK_EMISSION: Plain<u64> = Plain::new(ST, "BlockEmission", D);
+    pub const TAO_WEIGHT: Plain<u64> = Plain::new(ST, "TaoWeight", D);
+    pub const SUBNET_OWNER_CUT: Plain<u16> = Plain::new(ST, "SubnetOwnerCut", D);
+    pub const TOTAL_NETWORKS: Plain<u16> = Plain::new(ST, "TotalNetworks", D);
+    pub const SUBNET_MOVING_ALPHA: Plain<FixedI128> = Plain::new(ST, "SubnetMovingAlpha", D);
+    // SubtensorModule: pools
+    pub const SUBNET_MOVING_PRICE: Map<u16, FixedI128> = Map::new(ST, "SubnetMovingPrice", Id, D);
+    pub const SUBNET_VOLUME: Map<u16, u128> = Map::new(ST, "SubnetVolume", Id, D);
+    pub const SUBNET_TAO: Map<u16, u64> = Map::new(ST, "SubnetTAO", Id, D);
+    pub const SUBNET_ALPHA_IN: Map<u16, u64> = Map::new(ST, "SubnetAlphaIn", Id, D);
+    pub const SUBNET_ALPHA_OUT: Map<u16, u64> = Map::new(ST, "SubnetAlphaOut", Id, D);
+    pub const SUBNET_TAO_IN_EMISSION: Map<u16, u64> = Map::new(ST, "SubnetTaoInEmission", Id, D);
+    pub const SUBNET_ALPHA_IN_EMISSION: Map<u16, u64> = Map::new(ST, "SubnetAlphaInEmission", Id, D);
+    pub const SUBNET_ALPHA_OUT_EMISSION: Map<u16, u64> =
+        Map::new(ST, "SubnetAlphaOutEmission", Id, D);
+    pub const PENDING_EMISSION: Map<u16, u64> = Map::new(ST, "PendingEmission", Id, D);
+    pub const PENDING_SERVER_EMISSION: Map<u16, u64> = Map::new(ST, "PendingServerEmission", Id, D);
+    pub const PENDING_VALIDATOR_EMISSION: Map<u16, u64> =
+        Map::new(ST, "PendingValidatorEmission", Id, D);
+    pub const PENDING_OWNER_CUT: Map<u16, u64> = Map::new(ST, "PendingOwnerCut", Id, D);
+    pub const SUBNET_TAO_PROVIDED: Map<u16, u64> = Map::new(ST, "SubnetTaoProvided", Id, D);
+    pub const SUBNET_ALPHA_IN_PROVIDED: Map<u16, u64> = Map::new(ST, "SubnetAlphaInProvided", Id, D);
+    pub const FIRST_EMISSION_BLOCK_NUMBER: Map<u16, u64> =
+        Map::new(ST, "FirstEmissionBlockNumber", Id, O);
+    pub const EMA_PRICE_HALVING_BLOCKS: Map<u16, u64> = Map::new(ST, "EMAPriceHalvingBlocks", Id, D);
+    pub const SUBTOKEN_ENABLED: Map<u16, bool> = Map::new(ST, "SubtokenEnabled", Id, D);
+    // SubtensorModule: subnets
+    pub const SUBNET_MECHANISM: Map<u16, u16> = Map::new(ST, "SubnetMechanism", Id, D);
+    pub const TEMPO: Map<u16, u16> = Map::new(ST, "Tempo", Id, D);
+    pub const NETWORKS_ADDED: Map<u16, bool> = Map::new(ST, "NetworksAdded", Id, D);
+    pub const NETWORK_REGISTERED_AT: Map<u16, u64> = Map::new(ST, "NetworkRegisteredAt", Id, D);
+    pub const NETWORK_REGISTRATION_ALLOWED: Map<u16, bool> =
+        Map::new(ST, "NetworkRegistrationAllowed", Id, D);
+    pub const SUBNET_OWNER: Map<u16, AccountId32> = Map::new(ST, "SubnetOwner", Id, D);
+    pub const SUBNET_OWNER_HOTKEY: Map<u16, AccountId32> = Map::new(ST, "SubnetOwnerHotkey", Id, D);
+    pub const SUBNETWORK_N: Map<u16, u16> = Map::new(ST, "SubnetworkN", Id, D);
+    pub const MAX_ALLOWED_UIDS: Map<u16, u16> = Map::new(ST, "MaxAllowedUids", Id, D);
+    pub const MAX_ALLOWED_VALIDATORS: Map<u16, u16> = Map::new(ST, "MaxAllowedValidators", Id, D);
+    pub const KAPPA: Map<u16, u16> = Map::new(ST, "Kappa", Id, D);
+    pub const ACTIVITY_CUTOFF: Map<u16, u16> = Map::new(ST, "ActivityCutoff", Id, D);
+    pub const BONDS_MOVING_AVERAGE: Map<u16, u64> = Map::new(ST, "BondsMovingAverage", Id, D);
+    pub const IMMUNITY_PERIOD: Map<u16, u16> = Map::new(ST, "ImmunityPeriod", Id, D);
+    pub const BURN: Map<u16, u64> = Map::new(ST, "Burn", Id, D);
+    pub const BLOCKS_SINCE_LAST_STEP: Map<u16, u64> = Map::new(ST, "BlocksSinceLastStep", Id, D);
+    pub const LAST_MECHANISM_STEP_BLOCK: Map<u16, u64> =
+        Map::new(ST, "LastMechansimStepBlock", Id, D);
+    // SubtensorModule: stake
+    pub const OWNER: Map<AccountId32, AccountId32> = Map::new(ST, "Owner", B2, D);
+    pub const TOTAL_HOTKEY_ALPHA: DoubleMap<AccountId32, u16, u64> =
+        DoubleMap::new(ST, "TotalHotkeyAlpha", [B2, Id], D);
+    pub const TOTAL_HOTKEY_SHARES: DoubleMap<AccountId32, u16, FixedU128> =
+        DoubleMap::new(ST, "TotalHotkeyShares", [B2, Id], D);
+    pub const ALPHA: NMap3<AccountId32, AccountId32, u16, FixedU128> =
+        NMap3::new(ST, "Alpha", [B2, B2, Id], D);
+    pub const ALPHA_DIVIDENDS_PER_SUBNET: DoubleMap<u16, AccountId32, u64> =
+        DoubleMap::new(ST, "AlphaDividendsPerSubnet", [Id, B2], D);
+    pub const TAO_DIVIDENDS_PER_SUBNET: DoubleMap<u16, AccountId32, u64> =
+        DoubleMap::new(ST, "TaoDividendsPerSubnet", [Id, B2], D);
+    // SubtensorModule: metagraph
+    pub const KEYS: DoubleMap<u16, u16, AccountId32> = DoubleMap::new(ST, "Keys", [Id, Id], D);
+    pub const UIDS: DoubleMap<u16, AccountId32, u16> =
+        DoubleMap::new(ST, "Uids", [Id, B2], O);
+    pub const BLOCK_AT_REGISTRATION: DoubleMap<u16, u16, u64> =
+        DoubleMap::new(ST, "BlockAtRegistration", [Id, Id], D);
+    pub const ACTIVE: Map<u16, Vec<bool>> = Map::new(ST, "Active", Id, D);
+    pub const RANK: Map<u16, Vec<u16>> = Map::new(ST, "Rank", Id, D);
+    pub const TRUST: Map<u16, Vec<u16>> = Map::new(ST, "Trust", Id, D);
+    pub const CONSENSUS: Map<u16, Vec<u16>> = Map::new(ST, "Consensus", Id, D);
+    pub const INCENTIVE: Map<u16, Vec<u16>> = Map::new(ST, "Incentive", Id, D);
+    pub const DIVIDENDS: Map<u16, Vec<u16>> = Map::new(ST, "Dividends", Id, D);
+    pub const EMISSION: Map<u16, Vec<u64>> = Map::new(ST, "Emission", Id, D);
+    pub const LAST_UPDATE: Map<u16, Vec<u64>> = Map::new(ST, "LastUpdate", Id, D);
+    pub const VALIDATOR_TRUST: Map<u16, Vec<u16>> = Map::new(ST, "ValidatorTrust", Id, D);
+    pub const PRUNING_SCORES: Map<u16, Vec<u16>> = Map::new(ST, "PruningScores", Id, D);
+    pub const VALIDATOR_PERMIT: Map<u16, Vec<bool>> = Map::new(ST, "ValidatorPermit", Id, D);
+    pub const STAKE_WEIGHT: Map<u16, Vec<u16>> = Map::new(ST, "StakeWeight", Id, D);
+    pub const WEIGHTS: DoubleMap<u16, u16, Vec<(u16, u16)>> =
+        DoubleMap::new(ST, "Weights", [Id, Id], D);
+    pub const BONDS: DoubleMap<u16, u16, Vec<(u16, u16)>> = DoubleMap::new(ST, "Bonds", [Id, Id], D);
+
+    // Swap (spec 343)
+    pub const FEE_RATE: Map<u16, u16> = Map::new(SWAP, "FeeRate", X64, D);
+    pub const SWAP_V3_INITIALIZED: Map<u16, bool> = Map::new(SWAP, "SwapV3Initialized", X64, D);
+    pub const ALPHA_SQRT_PRICE: Map<u16, FixedU128> = Map::new(SWAP, "AlphaSqrtPrice", X64, D);
+    pub const CURRENT_TICK: Map<u16, TickIndex> = Map::new(SWAP, "CurrentTick", X64, D);
+    pub const CURRENT_LIQUIDITY: Map<u16, u64> = Map::new(SWAP, "CurrentLiquidity", X64, D);
+    pub const ENABLED_USER_LIQUIDITY: Map<u16, bool> =
+        Map::new(SWAP, "EnabledUserLiquidity", X64, D);
+}
+
+use items::*;
+
+/// Every item the runtime `spec` declares, in metadata order.
+pub fn declared(spec: Spec) -> Vec<&'static dyn Declared> {
+    let mut all: Vec<&'static dyn Declared> = vec![
+        &ACCOUNT,
+        &EXTRINSIC_COUNT,
+        &BLOCK_HASH,
+        &NUMBER,
+        &PARENT_HASH,
+        match spec {
+            Spec::Dtao233 => &EVENTS_233,
+            Spec::Swap343 => &EVENTS_343,
+        },
+        &EVENT_COUNT,
+        match spec {
+            Spec::Dtao233 => &LAST_RUNTIME_UPGRADE_233,
+            Spec::Swap343 => &LAST_RUNTIME_UPGRADE_343,
+        },
+        &NOW,
+        &BALANCES_TOTAL_ISSUANCE,
+        &SUDO_KEY,
+        &TAO_WEIGHT,
+        &OWNER,
+        &ALPHA_DIVIDENDS_PER_SUBNET,
+        &BLOCK_EMISSION,
+        &TOTAL_ISSUANCE,
+        &TOTAL_STAKE,
+        &SUBNET_MOVING_ALPHA,
+        &SUBNET_MOVING_PRICE,
+        &SUBNET_VOLUME,
+        &SUBNET_TAO,
+        &SUBNET_ALPHA_IN_EMISSION,
+        &SUBNET_ALPHA_OUT_EMISSION,
+        &SUBNET_TAO_IN_EMISSION,
+        &SUBNET_ALPHA_IN,
+        &SUBNET_ALPHA_OUT,
+        &TOTAL_HOTKEY_ALPHA,
+        &TOTAL_HOTKEY_SHARES,
+        &ALPHA,
+        &TOTAL_NETWORKS,
+        &SUBNET_OWNER_CUT,
+        &TEMPO,
+        &SUBNET_MECHANISM,
+        &SUBNETWORK_N,
+        &NETWORKS_ADDED,
+        &NETWORK_REGISTRATION_ALLOWED,
+        &NETWORK_REGISTERED_AT,
+        &BLOCKS_SINCE_LAST_STEP,
+        &LAST_MECHANISM_STEP_BLOCK,
+        &SUBNET_OWNER,
+        &SUBNET_OWNER_HOTKEY,
+        &KAPPA,
+        &MAX_ALLOWED_UIDS,
+        &IMMUNITY_PERIOD,
+        &ACTIVITY_CUTOFF,
+        &MAX_ALLOWED_VALIDATORS,
+        &BONDS_MOVING_AVERAGE,
+        &BURN,
+        &STAKE_WEIGHT,
+        &UIDS,
+        &KEYS,
+        &ACTIVE,
+        &RANK,
+        &TRUST,
+        &CONSENSUS,
+        &INCENTIVE,
+        &DIVIDENDS,
+        &EMISSION,
+        &LAST_UPDATE,
+        &VALIDATOR_TRUST,
+        &PRUNING_SCORES,
+        &VALIDATOR_PERMIT,
+        &WEIGHTS,
+        &BONDS,
+        &BLOCK_AT_REGISTRATION,
+    ];
+    match spec {
+        Spec::Dtao233 => all.extend([&TAO_DIVIDENDS_PER_SUBNET as &dyn Declared, &PENDING_EMISSION]),
+        Spec::Swap343 => all.extend([
+            &SUBNET_TAO_PROVIDED as &dyn Declared,
+            &PENDING_SERVER_EMISSION,
+            &PENDING_VALIDATOR_EMISSION,
+            &PENDING_OWNER_CUT,
+            &SUBNET_ALPHA_IN_PROVIDED,
+            &FIRST_EMISSION_BLOCK_NUMBER,
+            &EMA_PRICE_HALVING_BLOCKS,
+            &SUBTOKEN_ENABLED,
+            &FEE_RATE,
+            &SWAP_V3_INITIALIZED,
+            &ALPHA_SQRT_PRICE,
+            &CURRENT_TICK,
+            &CURRENT_LIQUIDITY,
+            &ENABLED_USER_LIQUIDITY,
+        ]),
+    }
+    all
+}
+
+/// The `System.Events` key (the same in every runtime).
+pub fn events_key() -> Vec<u8> {
+    EVENTS_233.key()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_events_key_is_the_well_known_one() {
+        assert_eq!(
+            hex::encode(events_key()),
+            "26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc8461851072c9d7"
+        );
+    }
+
+    #[test]
+    fn identity_double_map_key_matches_recorded_finney_weights_key() {
+        // CHAIN.md §1: Weights key for netuid 23 uid 10.
+        assert_eq!(
+            hex::encode(WEIGHTS.key(&23, &10)),
+            "658faa385070e074c85bf6b568cf0555a1e7036061f484bc3048a64b64e35ec417000a00"
+        );
+    }
+}
