@@ -6,3 +6,11 @@
 //! serves it over the Substrate JSON-RPC API (WebSocket and HTTP on one port).
 
 pub mod runtime;
+pub mod chain;
+pub mod extrinsic;
+pub mod sim;
+pub mod node;
+pub mod rpc;
+
+pub use node::{Devnet, DevnetConfig, DevnetError};
+pub use rpc::{RpcServer, serve};

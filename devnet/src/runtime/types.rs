@@ -330,7 +330,8 @@ pub enum MetadataHashMode {
 /// signature and extra types (subxt reads them by these names).
 #[derive(TypeInfo)]
 pub struct UncheckedExtrinsic<Address, Call, Signature, Extra>(
-    Vec<u8>,
+    /// The opaque encoded extrinsic.
+    pub Vec<u8>,
     PhantomData<(Address, Call, Signature, Extra)>,
 )
 where

@@ -1,0 +1,135 @@
+//! The devnet's block store: canonical blocks with their headers, extrinsics and runtime, the
+//! storage history, and the finalized head lagging the best head by a fixed depth.
+
+pub mod header;
+pub mod state;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parity_scale_codec::Encode;
+use sp_crypto_hashing::blake2_256;
+
+use self::header::{DigestItem, Header, aura_pre_runtime, extrinsics_root};
+use self::state::VersionedState;
+use crate::runtime::Spec;
+use crate::sim::{BuiltBlock, SLOT_MS, world::Writes};
+
+/// A block as the node serves it.
+pub struct StoredBlock {
+    /// The header.
+    pub header: Header,
+    /// blake2-256 of the encoded header.
+    pub hash: [u8; 32],
+    /// Encoded extrinsics.
+    pub extrinsics: Vec<Vec<u8>>,
+    /// The runtime in `:code` at this block (what `Core_version` at this block reports).
+    pub spec: Spec,
+    /// Events emitted.
+    pub event_count: usize,
+}
+
+/// Canonical chain plus storage history.
+pub struct Chain {
+    blocks: Vec<Arc<StoredBlock>>,
+    by_hash: HashMap<[u8; 32], u32>,
+    state: VersionedState,
+    finality_lag: u32,
+}
+
+fn state_root(parent_root: &[u8; 32], writes: &Writes) -> [u8; 32] {
+    // A digest of the parent root and the block's writes: deterministic and unique per state,
+    // though not a trie root (clients do not recompute it).
+    let mut data = parent_root.to_vec();
+    data.extend(blake2_256(&writes.iter().collect::<Vec<_>>().encode()));
+    blake2_256(&data)
+}
+
+impl Chain {
+    /// A chain holding only genesis, whose storage is `genesis`.
+    pub fn new(genesis: Writes, finality_lag: u32) -> Chain {
+        let mut chain = Chain { blocks: vec![], by_hash: HashMap::new(), state: VersionedState::default(), finality_lag };
+        let header = Header {
+            parent_hash: [0; 32],
+            number: 0,
+            state_root: state_root(&[0; 32], &genesis),
+            extrinsics_root: extrinsics_root(&[]),
+            digest: vec![],
+        };
+        chain.apply_writes(&genesis, 0);
+        chain.push_header(header, vec![], Spec::Dtao233, 0);
+        chain
+    }
+
+    fn apply_writes(&mut self, writes: &Writes, at: u32) {
+        for (key, value) in writes {
+            self.state.set(key, value.as_deref(), at);
+        }
+    }
+
+    fn push_header(&mut self, header: Header, extrinsics: Vec<Vec<u8>>, spec: Spec, event_count: usize) {
+        let hash = header.hash();
+        self.by_hash.insert(hash, header.number);
+        self.blocks.push(Arc::new(StoredBlock { header, hash, extrinsics, spec, event_count }));
+    }
+
+    /// Appends a block built by the simulator on top of the best block.
+    pub fn push(&mut self, built: BuiltBlock) -> Arc<StoredBlock> {
+        let parent = self.best();
+        assert_eq!(built.number, parent.header.number + 1, "blocks are built in order");
+        let mut digest = vec![aura_pre_runtime(built.timestamp_ms / SLOT_MS)];
+        if built.upgraded {
+            digest.push(DigestItem::RuntimeEnvironmentUpdated);
+        }
+        let unsealed = Header {
+            parent_hash: parent.hash,
+            number: built.number,
+            state_root: state_root(&parent.header.state_root, &built.writes),
+            extrinsics_root: extrinsics_root(&built.extrinsics),
+            digest: digest.clone(),
+        };
+        // The author's seal: a deterministic stand-in for an sr25519 signature.
+        let seal = [blake2_256(&unsealed.encode()), blake2_256(&unsealed.hash())].concat();
+        digest.push(DigestItem::Seal(*b"aura", seal));
+        let header = Header { digest, ..unsealed };
+        self.apply_writes(&built.writes, built.number);
+        self.push_header(header, built.extrinsics, built.spec_after, built.event_count);
+        self.best()
+    }
+
+    /// The best (latest) block.
+    pub fn best(&self) -> Arc<StoredBlock> {
+        self.blocks.last().expect("genesis exists").clone()
+    }
+
+    /// The finalized block: `finality_lag` behind the best.
+    pub fn finalized(&self) -> Arc<StoredBlock> {
+        let n = self.best().header.number.saturating_sub(self.finality_lag);
+        self.blocks[n as usize].clone()
+    }
+
+    /// The canonical block at `number`.
+    pub fn block(&self, number: u32) -> Option<Arc<StoredBlock>> {
+        self.blocks.get(number as usize).cloned()
+    }
+
+    /// The block with `hash`.
+    pub fn block_by_hash(&self, hash: &[u8; 32]) -> Option<Arc<StoredBlock>> {
+        self.by_hash.get(hash).and_then(|n| self.block(*n))
+    }
+
+    /// The value of `key` at the end of block `number`.
+    pub fn storage(&self, key: &[u8], number: u32) -> Option<Arc<[u8]>> {
+        self.state.get(key, number)
+    }
+
+    /// Keys under `prefix` at block `number` (`state_getKeysPaged`).
+    pub fn keys_paged(&self, prefix: &[u8], count: usize, start: Option<&[u8]>, number: u32) -> Vec<Vec<u8>> {
+        self.state.keys_paged(prefix, count, start, number)
+    }
+
+    /// The genesis hash.
+    pub fn genesis_hash(&self) -> [u8; 32] {
+        self.blocks[0].hash
+    }
+}

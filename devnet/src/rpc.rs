@@ -1,0 +1,405 @@
+//! The Substrate JSON-RPC API of the devnet, over WebSocket and HTTP on one port.
+//!
+//! Answers what Substrate clients (subxt, py-substrate-interface, polkadot.js) use to read a
+//! chain: `system_*`, `rpc_methods`, `chain_*` (with head subscriptions), `state_*` (storage,
+//! keys, metadata, runtime version, `state_call` for `Core_version` and the `Metadata` API), and
+//! the usual aliases. Unknown blocks give the same error a pruned or archive node would.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use jsonrpsee::server::{RpcModule, Server, ServerHandle};
+use jsonrpsee::types::{ErrorObjectOwned, Params};
+use jsonrpsee::{PendingSubscriptionSink, SubscriptionMessage};
+use parity_scale_codec::{Decode, Encode};
+use serde_json::{Value, json};
+
+use crate::chain::header::hex0x;
+use crate::chain::{Chain, StoredBlock};
+use crate::node::{Devnet, DevnetError};
+use crate::runtime::RuntimeVersionJson;
+
+/// The chain name reported by `system_chain`.
+pub const CHAIN_NAME: &str = "Taoscope Devnet";
+/// Largest page `state_getKeysPaged` serves, as on a Substrate node.
+const MAX_KEYS_PAGE: u64 = 1000;
+
+/// A running RPC server.
+pub struct RpcServer {
+    handle: ServerHandle,
+    addr: SocketAddr,
+}
+
+impl RpcServer {
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `ws://` URL of the server.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// `http://` URL of the server.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the server and waits until it has stopped.
+    pub async fn stop(self) {
+        let _ = self.handle.stop();
+        self.handle.stopped().await;
+    }
+}
+
+/// Binds `addr` and serves `devnet` on it.
+pub async fn serve(devnet: Arc<Devnet>, addr: SocketAddr) -> Result<RpcServer, DevnetError> {
+    let config = jsonrpsee::server::ServerConfig::builder().max_response_body_size(64 * 1024 * 1024).build();
+    let server = Server::builder()
+        .set_config(config)
+        .build(addr)
+        .await
+        .map_err(|source| DevnetError::Bind { addr, source })?;
+    let addr = server.local_addr().map_err(|source| DevnetError::Bind { addr, source })?;
+    let handle = server.start(module(devnet));
+    Ok(RpcServer { handle, addr })
+}
+
+fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(code, message.into(), None::<()>)
+}
+
+fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
+    error(-32602, message)
+}
+
+fn unknown_block(hash: &[u8; 32]) -> ErrorObjectOwned {
+    error(4003, format!("Client error: UnknownBlock: header not found for {}", hex0x(hash)))
+}
+
+fn parse_bytes(s: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
+    hex::decode(s.trim_start_matches("0x")).map_err(|e| invalid_params(format!("invalid hex {s:?}: {e}")))
+}
+
+fn parse_hash(v: &Value) -> Result<Option<[u8; 32]>, ErrorObjectOwned> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => {
+            let bytes = parse_bytes(s)?;
+            let hash: [u8; 32] =
+                bytes.try_into().map_err(|_| invalid_params(format!("block hash must be 32 bytes: {s}")))?;
+            Ok(Some(hash))
+        }
+        other => Err(invalid_params(format!("expected a block hash, got {other}"))),
+    }
+}
+
+/// Positional parameters as JSON values (missing trailing ones read as `null`).
+fn args(params: &Params<'_>) -> Result<Vec<Value>, ErrorObjectOwned> {
+    match params.as_str() {
+        None => Ok(vec![]),
+        Some(_) => match params.parse::<Value>()? {
+            Value::Array(a) => Ok(a),
+            Value::Null => Ok(vec![]),
+            other => Err(invalid_params(format!("expected positional parameters, got {other}"))),
+        },
+    }
+}
+
+fn arg(args: &[Value], i: usize) -> &Value {
+    args.get(i).unwrap_or(&Value::Null)
+}
+
+fn arg_str<'a>(args: &'a [Value], i: usize, what: &str) -> Result<&'a str, ErrorObjectOwned> {
+    arg(args, i).as_str().ok_or_else(|| invalid_params(format!("missing {what}")))
+}
+
+/// The block `hash` names, or the best block when absent.
+fn at(chain: &Chain, hash: Option<[u8; 32]>) -> Result<Arc<StoredBlock>, ErrorObjectOwned> {
+    match hash {
+        None => Ok(chain.best()),
+        Some(h) => chain.block_by_hash(&h).ok_or_else(|| unknown_block(&h)),
+    }
+}
+
+fn block_number_of(v: &Value) -> Result<Option<u32>, ErrorObjectOwned> {
+    let n = match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).ok(),
+        _ => None,
+    };
+    n.map(|n| u32::try_from(n).ok()).ok_or_else(|| invalid_params(format!("invalid block number {v}")))
+}
+
+fn block_hash(chain: &Chain, v: &Value) -> Result<Value, ErrorObjectOwned> {
+    match v {
+        Value::Null => Ok(json!(hex0x(&chain.best().hash))),
+        Value::Array(list) => list.iter().map(|x| block_hash(chain, x)).collect::<Result<Vec<_>, _>>().map(Value::Array),
+        v => Ok(match block_number_of(v)?.and_then(|n| chain.block(n)) {
+            Some(b) => json!(hex0x(&b.hash)),
+            None => Value::Null,
+        }),
+    }
+}
+
+fn state_call(chain: &Chain, method: &str, data: &[u8], block: &StoredBlock) -> Result<Vec<u8>, ErrorObjectOwned> {
+    let _ = chain;
+    let spec = block.spec;
+    match method {
+        "Core_version" => Ok(spec.version().encode()),
+        "Metadata_metadata_versions" => Ok(vec![14u32, 15].encode()),
+        "Metadata_metadata" => Ok(spec.metadata_v14().to_vec().encode()),
+        "Metadata_metadata_at_version" => {
+            let version = u32::decode(&mut &data[..]).map_err(|e| invalid_params(format!("bad version: {e}")))?;
+            let blob = match version {
+                14 => Some(spec.metadata_v14().to_vec()),
+                15 => Some(spec.metadata_v15().to_vec()),
+                _ => None,
+            };
+            Ok(blob.encode())
+        }
+        other => Err(error(
+            4003,
+            format!("Client error: Execution failed: Other: Exported method {other} is not found"),
+        )),
+    }
+}
+
+const METHODS: &[&str] = &[
+    "chain_getBlock",
+    "chain_getBlockHash",
+    "chain_getFinalisedHead",
+    "chain_getFinalizedHead",
+    "chain_getHead",
+    "chain_getHeader",
+    "chain_getRuntimeVersion",
+    "chain_subscribeAllHeads",
+    "chain_subscribeFinalisedHeads",
+    "chain_subscribeFinalizedHeads",
+    "chain_subscribeNewHead",
+    "chain_subscribeNewHeads",
+    "chain_subscribeRuntimeVersion",
+    "chain_unsubscribeAllHeads",
+    "chain_unsubscribeFinalisedHeads",
+    "chain_unsubscribeFinalizedHeads",
+    "chain_unsubscribeNewHead",
+    "chain_unsubscribeNewHeads",
+    "chain_unsubscribeRuntimeVersion",
+    "rpc_methods",
+    "state_call",
+    "state_callAt",
+    "state_getKeysPaged",
+    "state_getKeysPagedAt",
+    "state_getMetadata",
+    "state_getRuntimeVersion",
+    "state_getStorage",
+    "state_getStorageAt",
+    "state_queryStorageAt",
+    "state_subscribeRuntimeVersion",
+    "state_unsubscribeRuntimeVersion",
+    "subscribe_newHead",
+    "system_chain",
+    "system_chainType",
+    "system_health",
+    "system_name",
+    "system_properties",
+    "system_version",
+    "unsubscribe_newHead",
+];
+
+type Ctx = Arc<Devnet>;
+
+fn register_methods(m: &mut RpcModule<Ctx>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    m.register_method("system_chain", |_, _, _| CHAIN_NAME)?;
+    m.register_method("system_name", |_, _, _| "taoscope-devnet")?;
+    m.register_method("system_version", |_, _, _| env!("CARGO_PKG_VERSION"))?;
+    m.register_method("system_chainType", |_, _, _| "Development")?;
+    m.register_method("system_properties", |_, _, _| {
+        json!({ "ss58Format": 42, "tokenDecimals": 9, "tokenSymbol": "TAO" })
+    })?;
+    m.register_method("system_health", |_, _, _| {
+        json!({ "peers": 0, "isSyncing": false, "shouldHavePeers": false })
+    })?;
+    m.register_method("rpc_methods", |_, _, _| json!({ "version": 1, "methods": METHODS }))?;
+
+    m.register_method("chain_getBlockHash", |p, d, _| {
+        let a = args(&p)?;
+        block_hash(&d.chain(), arg(&a, 0))
+    })?;
+    m.register_method("chain_getFinalizedHead", |_, d, _| hex0x(&d.chain().finalized().hash))?;
+    m.register_method("chain_getHeader", |p, d, _| -> Result<Value, ErrorObjectOwned> {
+        let a = args(&p)?;
+        let chain = d.chain();
+        Ok(match parse_hash(arg(&a, 0))? {
+            None => chain.best().header.to_json(),
+            Some(h) => chain.block_by_hash(&h).map_or(Value::Null, |b| b.header.to_json()),
+        })
+    })?;
+    m.register_method("chain_getBlock", |p, d, _| -> Result<Value, ErrorObjectOwned> {
+        let a = args(&p)?;
+        let chain = d.chain();
+        let block = match parse_hash(arg(&a, 0))? {
+            None => Some(chain.best()),
+            Some(h) => chain.block_by_hash(&h),
+        };
+        Ok(block.map_or(Value::Null, |b| {
+            let extrinsics: Vec<String> = b.extrinsics.iter().map(|x| hex0x(x)).collect();
+            json!({ "block": { "header": b.header.to_json(), "extrinsics": extrinsics }, "justifications": null })
+        }))
+    })?;
+
+    m.register_method("state_getRuntimeVersion", |p, d, _| -> Result<Value, ErrorObjectOwned> {
+        let a = args(&p)?;
+        let block = at(&d.chain(), parse_hash(arg(&a, 0))?)?;
+        Ok(serde_json::to_value(RuntimeVersionJson::from(&block.spec.version())).expect("serialisable"))
+    })?;
+    m.register_method("state_getMetadata", |p, d, _| -> Result<String, ErrorObjectOwned> {
+        let a = args(&p)?;
+        let block = at(&d.chain(), parse_hash(arg(&a, 0))?)?;
+        Ok(hex0x(block.spec.metadata_v14()))
+    })?;
+    m.register_method("state_call", |p, d, _| -> Result<String, ErrorObjectOwned> {
+        let a = args(&p)?;
+        let method = arg_str(&a, 0, "method name")?;
+        let data = parse_bytes(arg(&a, 1).as_str().unwrap_or("0x"))?;
+        let chain = d.chain();
+        let block = at(&chain, parse_hash(arg(&a, 2))?)?;
+        state_call(&chain, method, &data, &block).map(|out| hex0x(&out))
+    })?;
+    m.register_method("state_getStorage", |p, d, _| -> Result<Value, ErrorObjectOwned> {
+        let a = args(&p)?;
+        let key = parse_bytes(arg_str(&a, 0, "storage key")?)?;
+        let chain = d.chain();
+        let block = at(&chain, parse_hash(arg(&a, 1))?)?;
+        Ok(chain.storage(&key, block.header.number).map_or(Value::Null, |v| json!(hex0x(&v))))
+    })?;
+    m.register_method("state_queryStorageAt", |p, d, _| -> Result<Value, ErrorObjectOwned> {
+        let a = args(&p)?;
+        let keys = arg(&a, 0).as_array().ok_or_else(|| invalid_params("expected a list of keys"))?;
+        let chain = d.chain();
+        let block = at(&chain, parse_hash(arg(&a, 1))?)?;
+        let mut changes = Vec::with_capacity(keys.len());
+        for k in keys {
+            let s = k.as_str().ok_or_else(|| invalid_params("keys must be hex strings"))?;
+            let key = parse_bytes(s)?;
+            let value = chain.storage(&key, block.header.number).map_or(Value::Null, |v| json!(hex0x(&v)));
+            changes.push(json!([hex0x(&key), value]));
+        }
+        Ok(json!([{ "block": hex0x(&block.hash), "changes": changes }]))
+    })?;
+    m.register_method("state_getKeysPaged", |p, d, _| -> Result<Value, ErrorObjectOwned> {
+        let a = args(&p)?;
+        let prefix = parse_bytes(arg(&a, 0).as_str().unwrap_or("0x"))?;
+        let count = arg(&a, 1).as_u64().ok_or_else(|| invalid_params("missing count"))?;
+        if count > MAX_KEYS_PAGE {
+            return Err(invalid_params(format!("count exceeds maximum value. value: {count}, max: {MAX_KEYS_PAGE}")));
+        }
+        let start = match arg(&a, 2) {
+            Value::String(s) => Some(parse_bytes(s)?),
+            _ => None,
+        };
+        let chain = d.chain();
+        let block = at(&chain, parse_hash(arg(&a, 3))?)?;
+        let keys = chain.keys_paged(&prefix, count as usize, start.as_deref(), block.header.number);
+        Ok(json!(keys.iter().map(|k| hex0x(k)).collect::<Vec<_>>()))
+    })?;
+
+    for (alias, target) in [
+        ("chain_getHead", "chain_getBlockHash"),
+        ("chain_getFinalisedHead", "chain_getFinalizedHead"),
+        ("chain_getRuntimeVersion", "state_getRuntimeVersion"),
+        ("state_getStorageAt", "state_getStorage"),
+        ("state_callAt", "state_call"),
+        ("state_getKeysPagedAt", "state_getKeysPaged"),
+    ] {
+        m.register_alias(alias, target)?;
+    }
+    Ok(())
+}
+
+/// Which heads a subscription follows.
+#[derive(Clone, Copy)]
+enum Heads {
+    Best,
+    Finalized,
+    RuntimeVersion,
+}
+
+/// Streams heads to `pending` from the current one on, each block once and in order.
+async fn follow(pending: PendingSubscriptionSink, devnet: Ctx, heads: Heads) {
+    let Ok(sink) = pending.accept().await else { return };
+    let mut best = devnet.subscribe();
+    let mut next: Option<u32> = None;
+    let mut last_spec = None;
+    loop {
+        let messages: Vec<Value> = {
+            let chain = devnet.chain();
+            let tip = match heads {
+                Heads::Finalized => chain.finalized(),
+                Heads::Best | Heads::RuntimeVersion => chain.best(),
+            };
+            let from = next.unwrap_or(tip.header.number);
+            next = Some(tip.header.number + 1);
+            match heads {
+                Heads::RuntimeVersion => {
+                    let spec = tip.spec;
+                    if last_spec == Some(spec) {
+                        vec![]
+                    } else {
+                        last_spec = Some(spec);
+                        vec![serde_json::to_value(RuntimeVersionJson::from(&spec.version())).expect("json")]
+                    }
+                }
+                _ => (from..=tip.header.number).filter_map(|n| chain.block(n)).map(|b| b.header.to_json()).collect(),
+            }
+        };
+        for m in messages {
+            let raw = serde_json::value::to_raw_value(&m).expect("json");
+            if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
+                return;
+            }
+        }
+        tokio::select! {
+            changed = best.changed() => if changed.is_err() { return },
+            _ = sink.closed() => return,
+        }
+    }
+}
+
+fn register_subscriptions(m: &mut RpcModule<Ctx>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    let subs: [(&'static str, &'static str, &'static str, Heads); 6] = [
+        ("chain_subscribeNewHeads", "chain_newHead", "chain_unsubscribeNewHeads", Heads::Best),
+        ("chain_subscribeNewHead", "chain_newHead", "chain_unsubscribeNewHead", Heads::Best),
+        ("subscribe_newHead", "chain_newHead", "unsubscribe_newHead", Heads::Best),
+        ("chain_subscribeAllHeads", "chain_allHead", "chain_unsubscribeAllHeads", Heads::Best),
+        ("chain_subscribeFinalizedHeads", "chain_finalizedHead", "chain_unsubscribeFinalizedHeads", Heads::Finalized),
+        ("state_subscribeRuntimeVersion", "state_runtimeVersion", "state_unsubscribeRuntimeVersion", Heads::RuntimeVersion),
+    ];
+    for (sub, notif, unsub, heads) in subs {
+        m.register_subscription(sub, notif, unsub, move |_, pending, devnet, _| async move {
+            follow(pending, devnet.as_ref().clone(), heads).await;
+        })?;
+    }
+    m.register_subscription(
+        "chain_subscribeFinalisedHeads",
+        "chain_finalisedHead",
+        "chain_unsubscribeFinalisedHeads",
+        |_, pending, devnet, _| async move { follow(pending, devnet.as_ref().clone(), Heads::Finalized).await },
+    )?;
+    m.register_subscription(
+        "chain_subscribeRuntimeVersion",
+        "chain_runtimeVersion",
+        "chain_unsubscribeRuntimeVersion",
+        |_, pending, devnet, _| async move { follow(pending, devnet.as_ref().clone(), Heads::RuntimeVersion).await },
+    )?;
+    Ok(())
+}
+
+/// The devnet's RPC methods.
+pub fn module(devnet: Arc<Devnet>) -> RpcModule<Ctx> {
+    let mut m = RpcModule::new(devnet);
+    register_methods(&mut m).expect("method names are unique");
+    register_subscriptions(&mut m).expect("subscription names are unique");
+    m
+}
