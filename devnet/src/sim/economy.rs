@@ -5,8 +5,8 @@ use taoscope_math::emission::{
     block_emission_for_issuance, split_alpha_out, subnet_emission, tao_split_by_moving_price,
 };
 use taoscope_math::fixed::i96f32_to_f64;
-use taoscope_math::moving_price::{moving_alpha, update_moving_price};
-use taoscope_math::yuma::{EpochInput, YumaParams, epoch};
+use taoscope_math::moving_price::{moving_alpha, update_moving_price, update_moving_price_uncapped};
+use taoscope_math::yuma::{EpochInput, YumaParams, YumaRules, epoch};
 
 use super::Simulator;
 use super::world::EMA_PRICE_HALVING_BLOCKS;
@@ -55,15 +55,15 @@ impl Simulator {
         }
         for &netuid in &live {
             let s = &world.subnets[netuid as usize];
-            let alpha = match self.spec {
-                Spec::Dtao233 => SUBNET_MOVING_ALPHA,
-                Spec::Swap343 => moving_alpha(
-                    SUBNET_MOVING_ALPHA,
-                    block - s.registered_at,
-                    EMA_PRICE_HALVING_BLOCKS,
-                ),
+            // v2.0.0 (spec 233): constant factor, no cap; from spec 257: factor b/(b+h), capped at 1.
+            let (old, price) = (i96f32_to_f64(s.moving_price), s.pool.price());
+            let mp = match self.spec {
+                Spec::Dtao233 => update_moving_price_uncapped(old, price, SUBNET_MOVING_ALPHA),
+                Spec::Swap343 => {
+                    let b = block - s.registered_at;
+                    update_moving_price(old, price, moving_alpha(SUBNET_MOVING_ALPHA, b, EMA_PRICE_HALVING_BLOCKS))
+                }
             };
-            let mp = update_moving_price(i96f32_to_f64(s.moving_price), s.pool.price(), alpha);
             world.set_moving_price(netuid, mp);
             world.write_pool(netuid);
         }
@@ -103,9 +103,14 @@ impl Simulator {
         let mut permits = s.metagraph.validator_permit.clone();
         permits.resize(s.neurons.len(), false);
         let to_distribute = s.pending_server + s.pending_validator;
+        // Each runtime's Yuma: v2.0.0's rules and defaults, then v3.1.6's (bonds penalty 65535,
+        // nonzero-stake permits, bonds masked for uids registered since the last epoch).
+        let rules = YumaRules::for_spec(self.spec.spec_version(), block, s.tempo, None);
         let params = YumaParams {
             max_allowed_validators: (self.cfg.max_uids / 4).max(1),
-            ..YumaParams::default()
+            bonds_penalty: if self.spec == Spec::Dtao233 { 0 } else { u16::MAX },
+            rules,
+            ..YumaParams::V2_0_0
         };
         let out = epoch(&EpochInput {
             current_block: block,
