@@ -152,20 +152,21 @@ impl Spec {
         code
     }
 
-    /// `System.Events` bytes for `records` under this runtime. Events a runtime does not have
-    /// (e.g. `IncentiveAlphaEmittedToMiners` before spec 343) are left out.
-    pub fn encode_events(self, records: &[(Phase, Event)]) -> Vec<u8> {
+    /// `System.Events` bytes for `records` under this runtime, and how many events they hold.
+    /// Events a runtime does not have (e.g. `IncentiveAlphaEmittedToMiners` before spec 343)
+    /// are left out.
+    pub fn encode_events(self, records: &[(Phase, Event)]) -> (Vec<u8>, usize) {
         fn record<E: Encode + TypeInfo + 'static>(phase: Phase, event: E) -> EventRecord<E> {
             EventRecord { phase, event, topics: vec![] }
         }
         match self {
-            Spec::Dtao233 => records
-                .iter()
-                .filter_map(|(p, e)| e.to_233().map(|e| record(*p, e)))
-                .collect::<Vec<_>>()
-                .encode(),
+            Spec::Dtao233 => {
+                let v: Vec<_> = records.iter().filter_map(|(p, e)| e.to_233().map(|e| record(*p, e))).collect();
+                (v.encode(), v.len())
+            }
             Spec::Swap343 => {
-                records.iter().map(|(p, e)| record(*p, e.to_343())).collect::<Vec<_>>().encode()
+                let v: Vec<_> = records.iter().map(|(p, e)| record(*p, e.to_343())).collect();
+                (v.encode(), v.len())
             }
         }
     }
@@ -356,12 +357,19 @@ mod tests {
             netuid: 3,
             fee: 7,
         };
-        let a = Spec::Dtao233.encode_events(&[(Phase::ApplyExtrinsic(1), ev.clone())]);
-        let b = Spec::Swap343.encode_events(&[(Phase::ApplyExtrinsic(1), ev)]);
+        let (a, _) = Spec::Dtao233.encode_events(&[(Phase::ApplyExtrinsic(1), ev.clone())]);
+        let (b, _) = Spec::Swap343.encode_events(&[(Phase::ApplyExtrinsic(1), ev)]);
         // compact(1) + phase(5) + pallet + variant + 32 + 32 + 8 + 8 + 2 (+ 8 fee) + topics(1)
         assert_eq!(a.len(), 1 + 5 + 2 + 82 + 1);
         assert_eq!(b.len(), a.len() + 8);
         assert_eq!(&a[6..8], &[7, 2]);
+    }
+
+    #[test]
+    fn events_a_runtime_lacks_are_left_out_and_not_counted() {
+        let ev = Event::IncentiveAlphaEmittedToMiners { netuid: 1, emissions: vec![1, 2] };
+        assert_eq!(Spec::Dtao233.encode_events(&[(Phase::Initialization, ev.clone())]), (vec![0], 0));
+        assert_eq!(Spec::Swap343.encode_events(&[(Phase::Initialization, ev)]).1, 1);
     }
 
     #[test]

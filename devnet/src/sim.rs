@@ -177,8 +177,7 @@ impl Simulator {
 
         // Finalisation.
         self.world.write_totals(emission);
-        let events = executing.encode_events(&self.events);
-        let event_count = self.events.len();
+        let (events, event_count) = executing.encode_events(&self.events);
         let w = &mut self.world.writes;
         w.insert(items::NUMBER.key(), Some(number.encode()));
         w.insert(items::PARENT_HASH.key(), Some(H256(parent_hash).encode()));

@@ -1,1 +1,15 @@
-//! taoscope-indexer
+//! Chain to PostgreSQL: follows a subtensor node's finalized blocks and stores blocks,
+//! extrinsics and events (raw SCALE bytes and decoded JSON), each block decoded with the
+//! metadata of the runtime that executed it, resuming where it stopped.
+//!
+//! Stages: [`node`] fetches over RPC (subxt), [`decode`] turns bytes into rows, [`store`] writes
+//! them with the checkpoint in one transaction, and [`follow`] drives the loop.
+
+pub mod decode;
+pub mod error;
+pub mod follow;
+pub mod node;
+pub mod store;
+
+pub use error::IndexerError;
+pub use follow::{Indexer, IndexerConfig, Progress};

@@ -1,0 +1,216 @@
+//! The node the indexer reads: one WebSocket connection (subxt's RPC client) and the legacy
+//! Substrate RPC methods, each call mapped to a typed error that says which block it was for.
+
+use std::time::Duration;
+
+use subxt::config::RpcConfigFor;
+use subxt::rpcs::methods::legacy::LegacyRpcMethods;
+use subxt::rpcs::RpcClient;
+use subxt::utils::H256;
+use subxt::SubstrateConfig;
+use parity_scale_codec::Decode;
+
+use crate::error::IndexerError;
+
+type Methods = LegacyRpcMethods<RpcConfigFor<SubstrateConfig>>;
+
+/// How long connecting may take before the URL is declared unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long one request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `System.Events` storage key.
+pub const SYSTEM_EVENTS_KEY: [u8; 32] = [
+    0x26, 0xaa, 0x39, 0x4e, 0xea, 0x56, 0x30, 0xe0, 0x7c, 0x48, 0xae, 0x0c, 0x95, 0x58, 0xce, 0xf7,
+    0x80, 0xd4, 0x1e, 0x5e, 0x16, 0x05, 0x67, 0x65, 0xbc, 0x84, 0x61, 0x85, 0x10, 0x72, 0xc9, 0xd7,
+];
+
+/// What identifies a chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainIdentity {
+    /// Hash of block 0.
+    pub genesis_hash: [u8; 32],
+    /// `system_chain`.
+    pub name: String,
+    /// SS58 prefix from `system_properties` (42 when absent).
+    pub ss58_format: u16,
+    /// Token decimals (9 when absent).
+    pub token_decimals: u32,
+    /// Token symbol ("TAO" when absent).
+    pub token_symbol: String,
+}
+
+/// A block's raw parts as the node returns them.
+#[derive(Clone, Debug)]
+pub struct RawBlock {
+    /// Number.
+    pub number: u64,
+    /// Hash.
+    pub hash: [u8; 32],
+    /// Parent hash.
+    pub parent_hash: [u8; 32],
+    /// State root.
+    pub state_root: [u8; 32],
+    /// Extrinsics root.
+    pub extrinsics_root: [u8; 32],
+    /// Encoded extrinsics.
+    pub extrinsics: Vec<Vec<u8>>,
+    /// The `System.Events` value (empty when the key is absent).
+    pub events: Vec<u8>,
+    /// `spec_version` in the block's post-state (the new one on an upgrade block).
+    pub spec_version: u32,
+    /// `transaction_version` in the block's post-state.
+    pub transaction_version: u32,
+}
+
+/// A connection to a node.
+#[derive(Clone)]
+pub struct Node {
+    url: String,
+    methods: Methods,
+}
+
+fn rpc_err(method: &'static str, block: Option<u64>) -> impl FnOnce(subxt::rpcs::Error) -> IndexerError {
+    move |e| IndexerError::Rpc { method, block, reason: e.to_string() }
+}
+
+async fn timed<T>(
+    method: &'static str,
+    block: Option<u64>,
+    fut: impl Future<Output = Result<T, subxt::rpcs::Error>>,
+) -> Result<T, IndexerError> {
+    match tokio::time::timeout(REQUEST_TIMEOUT, fut).await {
+        Ok(r) => r.map_err(rpc_err(method, block)),
+        Err(_) => Err(IndexerError::Rpc { method, block, reason: format!("no answer in {REQUEST_TIMEOUT:?}") }),
+    }
+}
+
+/// `http(s)://` node URLs name the same port's WebSocket endpoint on a Substrate node.
+pub fn websocket_url(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else {
+        url.to_string()
+    }
+}
+
+impl Node {
+    /// Connects and checks that a Substrate node answers.
+    pub async fn connect(url: &str) -> Result<Node, IndexerError> {
+        let ws = websocket_url(url);
+        if !ws.starts_with("ws://") && !ws.starts_with("wss://") {
+            return Err(IndexerError::Connect { url: url.into(), reason: "the URL must start with ws://, wss://, http:// or https://".into() });
+        }
+        let client = match tokio::time::timeout(CONNECT_TIMEOUT, RpcClient::from_insecure_url(&ws)).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return Err(IndexerError::Connect { url: ws, reason: e.to_string() }),
+            Err(_) => return Err(IndexerError::Connect { url: ws, reason: format!("no answer in {CONNECT_TIMEOUT:?}") }),
+        };
+        let node = Node { url: ws, methods: LegacyRpcMethods::new(client) };
+        if let Err(e) = node.block_hash(0).await {
+            return Err(IndexerError::NotANode { url: node.url, reason: e.to_string() });
+        }
+        Ok(node)
+    }
+
+    /// The WebSocket URL in use.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Genesis hash, chain name and token properties.
+    pub async fn identity(&self) -> Result<ChainIdentity, IndexerError> {
+        let genesis_hash = self
+            .block_hash(0)
+            .await?
+            .ok_or_else(|| IndexerError::NotANode { url: self.url.clone(), reason: "no block 0".into() })?;
+        let name = timed("system_chain", None, self.methods.system_chain()).await?;
+        let props = timed("system_properties", None, self.methods.system_properties()).await?;
+        let num = |k: &str, default: u64| props.get(k).and_then(|v| v.as_u64()).unwrap_or(default);
+        Ok(ChainIdentity {
+            genesis_hash,
+            name,
+            ss58_format: num("ss58Format", 42) as u16,
+            token_decimals: num("tokenDecimals", 9) as u32,
+            token_symbol: props.get("tokenSymbol").and_then(|v| v.as_str()).unwrap_or("TAO").to_string(),
+        })
+    }
+
+    /// Hash of block `number` (`None`: not yet produced).
+    pub async fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>, IndexerError> {
+        let h = timed("chain_getBlockHash", Some(number), self.methods.chain_get_block_hash(Some(number.into()))).await?;
+        Ok(h.map(|h| h.0))
+    }
+
+    /// Number and hash of the finalized head.
+    pub async fn finalized_head(&self) -> Result<(u64, [u8; 32]), IndexerError> {
+        let hash = timed("chain_getFinalizedHead", None, self.methods.chain_get_finalized_head()).await?;
+        let header = timed("chain_getHeader", None, self.methods.chain_get_header(Some(hash)))
+            .await?
+            .ok_or_else(|| IndexerError::Rpc { method: "chain_getHeader", block: None, reason: "finalized head has no header".into() })?;
+        Ok((subxt::config::Header::number(&header), hash.0))
+    }
+
+    /// The runtime version (spec, transaction) in the post-state of block `hash`.
+    pub async fn runtime_version(&self, number: u64, hash: [u8; 32]) -> Result<(u32, u32), IndexerError> {
+        let v = timed("state_getRuntimeVersion", Some(number), self.methods.state_get_runtime_version(Some(H256(hash)))).await?;
+        Ok((v.spec_version, v.transaction_version))
+    }
+
+    /// Block `number`'s header, extrinsics, events and runtime version.
+    pub async fn fetch_block(&self, number: u64) -> Result<RawBlock, IndexerError> {
+        let bad = |reason: &str| IndexerError::BadBlock { block: number, reason: reason.into() };
+        let hash = self.block_hash(number).await?.ok_or_else(|| bad("the node has no such block"))?;
+        let details = timed("chain_getBlock", Some(number), self.methods.chain_get_block(Some(H256(hash))))
+            .await?
+            .ok_or_else(|| bad("chain_getBlock returned nothing"))?;
+        let header = details.block.header;
+        if subxt::config::Header::number(&header) != number {
+            return Err(bad("header number does not match"));
+        }
+        let events = timed(
+            "state_getStorage",
+            Some(number),
+            self.methods.state_get_storage(&SYSTEM_EVENTS_KEY, Some(H256(hash))),
+        )
+        .await?
+        .unwrap_or_default();
+        let (spec_version, transaction_version) = self.runtime_version(number, hash).await?;
+        Ok(RawBlock {
+            number,
+            hash,
+            parent_hash: header.parent_hash.0,
+            state_root: header.state_root.0,
+            extrinsics_root: header.extrinsics_root.0,
+            extrinsics: details.block.extrinsics.into_iter().map(|x| x.0).collect(),
+            events,
+            spec_version,
+            transaction_version,
+        })
+    }
+
+    /// The runtime's metadata as of block `hash`: V15 via `Metadata_metadata_at_version`, else
+    /// V14 via `state_getMetadata`. Returns the `RuntimeMetadataPrefixed` bytes.
+    pub async fn metadata(&self, spec: u32, number: u64, hash: [u8; 32]) -> Result<Vec<u8>, IndexerError> {
+        let at = Some(H256(hash));
+        let v15 = timed(
+            "state_call",
+            Some(number),
+            self.methods.state_call("Metadata_metadata_at_version", Some(&15u32.to_le_bytes()), at),
+        )
+        .await;
+        if let Ok(bytes) = v15 {
+            if let Ok(Some(blob)) = Option::<Vec<u8>>::decode(&mut &bytes[..]) {
+                return Ok(blob);
+            }
+        }
+        let v14 = timed("state_getMetadata", Some(number), self.methods.state_get_metadata(at)).await?;
+        let blob = v14.into_raw();
+        if !blob.starts_with(b"meta") {
+            return Err(IndexerError::Metadata { spec, reason: "state_getMetadata did not return metadata".into() });
+        }
+        Ok(blob)
+    }
+}

@@ -1,0 +1,293 @@
+//! The indexer's PostgreSQL side: chain identity, the single-writer lock, resume point, cached
+//! runtimes, and batch writes (binary `COPY` into staging tables, `INSERT … ON CONFLICT DO
+//! NOTHING`, checkpoint and `NOTIFY` in the same transaction).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures::pin_mut;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, NoTls};
+
+use crate::decode::{DecodedBlock, Runtime};
+use crate::error::IndexerError;
+use crate::node::{ChainIdentity, RawBlock};
+
+/// The `indexer_progress` stage this crate advances.
+pub const STAGE_BLOCKS: &str = "blocks";
+/// `LISTEN` channel notified with the new height after each committed batch.
+pub const NOTIFY_CHANNEL: &str = "taoscope_blocks";
+/// Advisory lock held by the one indexer writing a database ("tsc-indx").
+const WRITER_LOCK: i64 = 0x7473_632d_696e_6478;
+
+const SELECT_CHAIN: &str = "SELECT genesis_hash, chain_name FROM chain";
+const INSERT_CHAIN: &str = "INSERT INTO chain (genesis_hash, chain_name, ss58_format, token_decimals, token_symbol)
+    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING";
+const SELECT_PROGRESS: &str = "SELECT block_number, block_hash FROM indexer_progress WHERE stage = $1";
+const UPSERT_PROGRESS: &str = "INSERT INTO indexer_progress (stage, block_number, block_hash) VALUES ($1, $2, $3)
+    ON CONFLICT (stage) DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, updated_at = now()";
+const UPSERT_HEAD: &str = "INSERT INTO chain_head (id, finalized_number, finalized_hash) VALUES (true, $1, $2)
+    ON CONFLICT (id) DO UPDATE SET finalized_number = EXCLUDED.finalized_number,
+        finalized_hash = EXCLUDED.finalized_hash, seen_at = now()";
+const SELECT_RUNTIMES: &str = "SELECT spec_version, transaction_version, metadata FROM runtime_versions";
+const INSERT_RUNTIME: &str = "INSERT INTO runtime_versions
+    (spec_version, spec_name, impl_version, transaction_version, metadata_version, metadata, first_block)
+    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (spec_version) DO NOTHING";
+const ENSURE_PARTITIONS: &str = "SELECT taoscope_ensure_partitions($1, $2)";
+const NOTIFY: &str = "SELECT pg_notify($1, $2)";
+
+const CREATE_STAGING: &str = "
+    CREATE TEMP TABLE IF NOT EXISTS stage_blocks (LIKE blocks INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS stage_extrinsics (LIKE extrinsics) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS stage_events (LIKE events) ON COMMIT DELETE ROWS;";
+const COPY_BLOCKS: &str = "COPY stage_blocks (number, hash, parent_hash, state_root, extrinsics_root, timestamp,
+    spec_version, event_count, extrinsic_count) FROM STDIN BINARY";
+const COPY_EXTRINSICS: &str = "COPY stage_extrinsics (block_number, index, hash, pallet, call, signer, success, raw, args)
+    FROM STDIN BINARY";
+const COPY_EVENTS: &str = "COPY stage_events (block_number, index, phase, extrinsic_index, pallet, name, raw, data)
+    FROM STDIN BINARY";
+const MERGE_STAGED: &str = "
+    INSERT INTO blocks (number, hash, parent_hash, state_root, extrinsics_root, timestamp, spec_version, event_count, extrinsic_count)
+        SELECT number, hash, parent_hash, state_root, extrinsics_root, timestamp, spec_version, event_count, extrinsic_count
+        FROM stage_blocks ON CONFLICT DO NOTHING;
+    INSERT INTO extrinsics SELECT * FROM stage_extrinsics ON CONFLICT DO NOTHING;
+    INSERT INTO events SELECT * FROM stage_events ON CONFLICT DO NOTHING;";
+
+/// A runtime first seen in this batch, to record with its metadata.
+pub struct NewRuntime {
+    /// The runtime.
+    pub runtime: Runtime,
+    /// `spec_name`.
+    pub spec_name: String,
+    /// The metadata bytes.
+    pub metadata: Vec<u8>,
+    /// Block where it was first seen.
+    pub first_block: u64,
+}
+
+/// One block's rows.
+pub struct BlockRows {
+    /// What the node returned.
+    pub raw: RawBlock,
+    /// The runtime that executed the block.
+    pub executing_spec: u32,
+    /// Decoded extrinsics and events.
+    pub decoded: DecodedBlock,
+}
+
+/// The database.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Holds the single-writer lock for as long as it lives.
+pub struct WriterLock {
+    _client: Client,
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).expect("block numbers fit in i64")
+}
+
+impl Store {
+    /// Connects (checking the server answers) and brings the schema up to date.
+    pub async fn connect(database_url: &str) -> Result<Store, IndexerError> {
+        let cfg: tokio_postgres::Config = database_url.parse()?;
+        let manager = Manager::from_config(cfg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(4)
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .expect("pool settings are valid");
+        let mut client = pool.get().await?;
+        taoscope_schema::migrate(&mut client).await?;
+        Ok(Store { pool })
+    }
+
+    /// Takes the single-writer lock, or fails if another indexer holds it.
+    pub async fn lock_writer(&self, database_url: &str) -> Result<WriterLock, IndexerError> {
+        let (client, conn) = tokio_postgres::connect(database_url, NoTls).await?;
+        tokio::spawn(conn);
+        let got: bool = client.query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LOCK]).await?.get(0);
+        if !got {
+            return Err(IndexerError::AlreadyRunning);
+        }
+        Ok(WriterLock { _client: client })
+    }
+
+    /// Records the chain on first use; refuses a database made from another chain.
+    pub async fn ensure_chain(&self, id: &ChainIdentity) -> Result<(), IndexerError> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                INSERT_CHAIN,
+                &[&id.genesis_hash.as_slice(), &id.name, &i32::from(id.ss58_format), &(id.token_decimals as i32), &id.token_symbol],
+            )
+            .await?;
+        let row = client.query_one(SELECT_CHAIN, &[]).await?;
+        let genesis: Vec<u8> = row.get(0);
+        if genesis != id.genesis_hash {
+            return Err(IndexerError::WrongChain {
+                db_chain: row.get(1),
+                db_genesis: format!("0x{}", hex::encode(genesis)),
+                node_chain: id.name.clone(),
+                node_genesis: format!("0x{}", hex::encode(id.genesis_hash)),
+            });
+        }
+        Ok(())
+    }
+
+    /// The last indexed block, if any.
+    pub async fn progress(&self) -> Result<Option<(u64, [u8; 32])>, IndexerError> {
+        let client = self.pool.get().await?;
+        let row = client.query_opt(SELECT_PROGRESS, &[&STAGE_BLOCKS]).await?;
+        Ok(row.map(|r| {
+            let hash: Vec<u8> = r.get(1);
+            (r.get::<_, i64>(0) as u64, hash.try_into().unwrap_or([0; 32]))
+        }))
+    }
+
+    /// Every runtime recorded so far, as (spec, transaction version, metadata bytes).
+    pub async fn runtimes(&self) -> Result<Vec<(u32, u32, Vec<u8>)>, IndexerError> {
+        let client = self.pool.get().await?;
+        let rows = client.query(SELECT_RUNTIMES, &[]).await?;
+        Ok(rows.iter().map(|r| (r.get::<_, i32>(0) as u32, r.get::<_, i32>(1) as u32, r.get(2))).collect())
+    }
+
+    /// Records the node's finalized head.
+    pub async fn set_head(&self, number: u64, hash: [u8; 32]) -> Result<(), IndexerError> {
+        let client = self.pool.get().await?;
+        client.execute(UPSERT_HEAD, &[&to_i64(number), &hash.as_slice()]).await?;
+        Ok(())
+    }
+
+    /// Writes `blocks` (consecutive, ascending) and `runtimes` with the checkpoint at the last
+    /// block, all in one transaction.
+    pub async fn write_batch(
+        &self,
+        runtimes: &[NewRuntime],
+        blocks: &[BlockRows],
+        head: (u64, [u8; 32]),
+    ) -> Result<(), IndexerError> {
+        let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else { return Ok(()) };
+        let mut client = self.pool.get().await?;
+        client.batch_execute(CREATE_STAGING).await?;
+        let tx = client.transaction().await?;
+        for r in runtimes {
+            let version = i16::from(r.metadata.get(4).copied().unwrap_or(0));
+            tx.execute(
+                INSERT_RUNTIME,
+                &[
+                    &(r.runtime.spec_version as i32),
+                    &r.spec_name,
+                    &1i32,
+                    &(r.runtime.transaction_version as i32),
+                    &version,
+                    &r.metadata,
+                    &to_i64(r.first_block),
+                ],
+            )
+            .await?;
+        }
+        tx.execute(ENSURE_PARTITIONS, &[&to_i64(first.raw.number), &to_i64(last.raw.number)]).await?;
+        copy_blocks(&tx, blocks).await?;
+        copy_extrinsics(&tx, blocks).await?;
+        copy_events(&tx, blocks).await?;
+        tx.batch_execute(MERGE_STAGED).await?;
+        tx.execute(UPSERT_PROGRESS, &[&STAGE_BLOCKS, &to_i64(last.raw.number), &last.raw.hash.as_slice()]).await?;
+        tx.execute(UPSERT_HEAD, &[&to_i64(head.0), &head.1.as_slice()]).await?;
+        tx.execute(NOTIFY, &[&NOTIFY_CHANNEL, &last.raw.number.to_string()]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn copy_rows(
+    tx: &tokio_postgres::Transaction<'_>,
+    statement: &str,
+    types: &[Type],
+    rows: Vec<Row>,
+) -> Result<(), IndexerError> {
+    let sink = tx.copy_in(statement).await?;
+    let writer = BinaryCopyInWriter::new(sink, types);
+    pin_mut!(writer);
+    for row in rows {
+        let refs: Vec<&(dyn ToSql + Sync)> = row.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)).collect();
+        writer.as_mut().write(&refs).await?;
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
+/// One row of a `COPY`. Rows are built before copying: iterator closures held across the
+/// copy's awaits would make the future not `Send` (rust-lang/rust#64552).
+type Row = Vec<Box<dyn ToSql + Sync + Send>>;
+
+fn boxed<T: ToSql + Sync + Send + 'static>(v: T) -> Box<dyn ToSql + Sync + Send> {
+    Box::new(v)
+}
+
+async fn copy_blocks(tx: &tokio_postgres::Transaction<'_>, blocks: &[BlockRows]) -> Result<(), IndexerError> {
+    let types = [Type::INT8, Type::BYTEA, Type::BYTEA, Type::BYTEA, Type::BYTEA, Type::TIMESTAMPTZ, Type::INT4, Type::INT4, Type::INT4];
+    let rows = blocks.iter().map(|b| {
+        let ts: Option<SystemTime> = b.decoded.timestamp_ms.map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
+        vec![
+            boxed(to_i64(b.raw.number)),
+            boxed(b.raw.hash.to_vec()),
+            boxed(b.raw.parent_hash.to_vec()),
+            boxed(b.raw.state_root.to_vec()),
+            boxed(b.raw.extrinsics_root.to_vec()),
+            boxed(ts),
+            boxed(b.executing_spec as i32),
+            boxed(b.decoded.events.len() as i32),
+            boxed(b.decoded.extrinsics.len() as i32),
+        ]
+    });
+    let rows: Vec<Row> = rows.collect();
+    copy_rows(tx, COPY_BLOCKS, &types, rows).await
+}
+
+async fn copy_extrinsics(tx: &tokio_postgres::Transaction<'_>, blocks: &[BlockRows]) -> Result<(), IndexerError> {
+    let types = [Type::INT8, Type::INT4, Type::BYTEA, Type::TEXT, Type::TEXT, Type::TEXT, Type::BOOL, Type::BYTEA, Type::JSONB];
+    let rows = blocks.iter().flat_map(|b| {
+        b.decoded.extrinsics.iter().map(|x| {
+            vec![
+                boxed(to_i64(b.raw.number)),
+                boxed(x.index),
+                boxed(x.hash.to_vec()),
+                boxed(x.pallet.clone()),
+                boxed(x.call.clone()),
+                boxed(x.signer.clone()),
+                boxed(x.success),
+                boxed(x.raw.clone()),
+                boxed(x.args.clone()),
+            ]
+        })
+    });
+    let rows: Vec<Row> = rows.collect();
+    copy_rows(tx, COPY_EXTRINSICS, &types, rows).await
+}
+
+async fn copy_events(tx: &tokio_postgres::Transaction<'_>, blocks: &[BlockRows]) -> Result<(), IndexerError> {
+    let types = [Type::INT8, Type::INT4, Type::TEXT, Type::INT4, Type::TEXT, Type::TEXT, Type::BYTEA, Type::JSONB];
+    let rows = blocks.iter().flat_map(|b| {
+        b.decoded.events.iter().map(|e| {
+            vec![
+                boxed(to_i64(b.raw.number)),
+                boxed(e.index),
+                boxed(e.phase.to_string()),
+                boxed(e.extrinsic_index),
+                boxed(e.pallet.clone()),
+                boxed(e.name.clone()),
+                boxed(e.raw.clone()),
+                boxed(e.data.clone()),
+            ]
+        })
+    });
+    let rows: Vec<Row> = rows.collect();
+    copy_rows(tx, COPY_EVENTS, &types, rows).await
+}
