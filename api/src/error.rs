@@ -62,10 +62,7 @@ impl ApiError {
     fn log(&self) {
         match self {
             ApiError::BadInput(_) => {}
-            ApiError::Unavailable {
-                reason,
-                source: Some(source),
-            } => {
+            ApiError::Unavailable { reason, source: Some(source) } => {
                 tracing::warn!(error = %error_chain(source), reason = %reason, "request unavailable");
             }
             ApiError::Unavailable { source: None, .. } => {}
@@ -79,10 +76,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         if e.is_unavailable() {
-            ApiError::Unavailable {
-                reason: "database unavailable".to_string(),
-                source: Some(e),
-            }
+            ApiError::Unavailable { reason: "database unavailable".to_string(), source: Some(e) }
         } else {
             ApiError::Internal(e)
         }
@@ -134,17 +128,11 @@ mod tests {
 
     #[test]
     fn internal_errors_hide_their_cause() {
-        let e = ApiError::Internal(StoreError::Corrupt {
-            what: "blocks.hash",
-            value: "3 bytes".into(),
-        });
+        let e = ApiError::Internal(StoreError::Corrupt { what: "blocks.hash", value: "3 bytes".into() });
         let gql = e.extend();
         assert_eq!(gql.message, "internal server error");
         let ext = gql.extensions.expect("extensions");
-        assert_eq!(
-            ext.get("code"),
-            Some(&async_graphql::Value::from("INTERNAL"))
-        );
+        assert_eq!(ext.get("code"), Some(&async_graphql::Value::from("INTERNAL")));
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 

@@ -38,10 +38,7 @@ pub fn app(state: ApiState) -> Router {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE]);
     Router::new()
-        .route(
-            GRAPHQL_PATH,
-            get(graphiql).post_service(GraphQL::new(schema)),
-        )
+        .route(GRAPHQL_PATH, get(graphiql).post_service(GraphQL::new(schema)))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
@@ -49,21 +46,13 @@ pub fn app(state: ApiState) -> Router {
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
                 .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    REQUEST_TIMEOUT,
-                ))
+                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
                 .layer(cors),
         )
 }
 
 async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint(GRAPHQL_PATH)
-            .title("Taoscope GraphQL")
-            .finish(),
-    )
+    Html(GraphiQLSource::build().endpoint(GRAPHQL_PATH).title("Taoscope GraphQL").finish())
 }
 
 /// Liveness: the process answers. Deliberately independent of the database.
@@ -74,24 +63,16 @@ async fn healthz() -> &'static str {
 /// Readiness: the database answers and carries this binary's newest migration.
 async fn readyz(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
     let required = MIGRATIONS.last().map_or(0, |m| m.version);
-    let applied = state
-        .store()
-        .applied_migrations()
-        .await
-        .map_err(|e| ApiError::Unavailable {
-            reason: "database not answering".to_string(),
-            source: Some(e),
-        })?;
+    let applied = state.store().applied_migrations().await.map_err(|e| ApiError::Unavailable {
+        reason: "database not answering".to_string(),
+        source: Some(e),
+    })?;
     if !applied.contains(&required) {
-        let at = applied
-            .last()
-            .map_or_else(|| "none".to_string(), i32::to_string);
+        let at = applied.last().map_or_else(|| "none".to_string(), i32::to_string);
         return Err(ApiError::Unavailable {
             reason: format!("database schema not migrated (at version {at}, need {required})"),
             source: None,
         });
     }
-    Ok(Json(
-        json!({ "status": "ready", "schemaVersion": applied.last() }),
-    ))
+    Ok(Json(json!({ "status": "ready", "schemaVersion": applied.last() })))
 }

@@ -63,9 +63,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "API listening");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
     tracing::info!(%addr, "API stopped");
     Ok(())
 }

@@ -27,16 +27,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<BlockPage, StoreError>>;
 
     /// The block at `number`, if indexed.
-    fn block_by_number(
-        &self,
-        number: BlockNumber,
-    ) -> BoxFuture<'_, Result<Option<StoredBlock>, StoreError>>;
+    fn block_by_number(&self, number: BlockNumber) -> BoxFuture<'_, Result<Option<StoredBlock>, StoreError>>;
 
     /// The block with `hash`, if indexed.
-    fn block_by_hash(
-        &self,
-        hash: BlockHash,
-    ) -> BoxFuture<'_, Result<Option<StoredBlock>, StoreError>>;
+    fn block_by_hash(&self, hash: BlockHash) -> BoxFuture<'_, Result<Option<StoredBlock>, StoreError>>;
 
     /// Versions recorded in `schema_migrations`, ascending; empty when the ledger does not
     /// exist. A successful answer also proves that the database is reachable.
@@ -126,9 +120,7 @@ impl StoreError {
         match self {
             StoreError::Pool(_) => true,
             StoreError::Query { source, .. } => source.is_closed(),
-            StoreError::InvalidUrl(_) | StoreError::PoolBuild(_) | StoreError::Corrupt { .. } => {
-                false
-            }
+            StoreError::InvalidUrl(_) | StoreError::PoolBuild(_) | StoreError::Corrupt { .. } => false,
         }
     }
 }

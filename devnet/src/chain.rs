@@ -48,7 +48,8 @@ fn state_root(parent_root: &[u8; 32], writes: &Writes) -> [u8; 32] {
 impl Chain {
     /// A chain holding only genesis, whose storage is `genesis`.
     pub fn new(genesis: Writes, finality_lag: u32) -> Chain {
-        let mut chain = Chain { blocks: vec![], by_hash: HashMap::new(), state: VersionedState::default(), finality_lag };
+        let mut chain =
+            Chain { blocks: vec![], by_hash: HashMap::new(), state: VersionedState::default(), finality_lag };
         let header = Header {
             parent_hash: [0; 32],
             number: 0,

@@ -5,12 +5,12 @@
 //! Yuma Consensus, registrations, weights, a runtime upgrade) deterministically from a seed, and
 //! serves it over the Substrate JSON-RPC API (WebSocket and HTTP on one port).
 
-pub mod runtime;
 pub mod chain;
 pub mod extrinsic;
-pub mod sim;
 pub mod node;
 pub mod rpc;
+pub mod runtime;
+pub mod sim;
 
 pub use node::{Devnet, DevnetConfig, DevnetError};
 pub use rpc::{RpcServer, serve};

@@ -135,7 +135,9 @@ fn block_number_of(v: &Value) -> Result<Option<u32>, ErrorObjectOwned> {
 fn block_hash(chain: &Chain, v: &Value) -> Result<Value, ErrorObjectOwned> {
     match v {
         Value::Null => Ok(json!(hex0x(&chain.best().hash))),
-        Value::Array(list) => list.iter().map(|x| block_hash(chain, x)).collect::<Result<Vec<_>, _>>().map(Value::Array),
+        Value::Array(list) => {
+            list.iter().map(|x| block_hash(chain, x)).collect::<Result<Vec<_>, _>>().map(Value::Array)
+        }
         v => Ok(match block_number_of(v)?.and_then(|n| chain.block(n)) {
             Some(b) => json!(hex0x(&b.hash)),
             None => Value::Null,
@@ -143,7 +145,12 @@ fn block_hash(chain: &Chain, v: &Value) -> Result<Value, ErrorObjectOwned> {
     }
 }
 
-fn state_call(chain: &Chain, method: &str, data: &[u8], block: &StoredBlock) -> Result<Vec<u8>, ErrorObjectOwned> {
+fn state_call(
+    chain: &Chain,
+    method: &str,
+    data: &[u8],
+    block: &StoredBlock,
+) -> Result<Vec<u8>, ErrorObjectOwned> {
     let _ = chain;
     let spec = block.spec;
     match method {
@@ -151,7 +158,8 @@ fn state_call(chain: &Chain, method: &str, data: &[u8], block: &StoredBlock) -> 
         "Metadata_metadata_versions" => Ok(vec![14u32, 15].encode()),
         "Metadata_metadata" => Ok(spec.metadata_v14().to_vec().encode()),
         "Metadata_metadata_at_version" => {
-            let version = u32::decode(&mut &data[..]).map_err(|e| invalid_params(format!("bad version: {e}")))?;
+            let version =
+                u32::decode(&mut &data[..]).map_err(|e| invalid_params(format!("bad version: {e}")))?;
             let blob = match version {
                 14 => Some(spec.metadata_v14().to_vec()),
                 15 => Some(spec.metadata_v15().to_vec()),
@@ -215,12 +223,14 @@ fn register_methods(m: &mut RpcModule<Ctx>) -> Result<(), jsonrpsee::core::Regis
     m.register_method("system_name", |_, _, _| "taoscope-devnet")?;
     m.register_method("system_version", |_, _, _| env!("CARGO_PKG_VERSION"))?;
     m.register_method("system_chainType", |_, _, _| "Development")?;
-    m.register_method("system_properties", |_, _, _| {
-        json!({ "ss58Format": 42, "tokenDecimals": 9, "tokenSymbol": "TAO" })
-    })?;
-    m.register_method("system_health", |_, _, _| {
-        json!({ "peers": 0, "isSyncing": false, "shouldHavePeers": false })
-    })?;
+    m.register_method(
+        "system_properties",
+        |_, _, _| json!({ "ss58Format": 42, "tokenDecimals": 9, "tokenSymbol": "TAO" }),
+    )?;
+    m.register_method(
+        "system_health",
+        |_, _, _| json!({ "peers": 0, "isSyncing": false, "shouldHavePeers": false }),
+    )?;
     m.register_method("rpc_methods", |_, _, _| json!({ "version": 1, "methods": METHODS }))?;
 
     m.register_method("chain_getBlockHash", |p, d, _| {
@@ -293,7 +303,9 @@ fn register_methods(m: &mut RpcModule<Ctx>) -> Result<(), jsonrpsee::core::Regis
         let prefix = parse_bytes(arg(&a, 0).as_str().unwrap_or("0x"))?;
         let count = arg(&a, 1).as_u64().ok_or_else(|| invalid_params("missing count"))?;
         if count > MAX_KEYS_PAGE {
-            return Err(invalid_params(format!("count exceeds maximum value. value: {count}, max: {MAX_KEYS_PAGE}")));
+            return Err(invalid_params(format!(
+                "count exceeds maximum value. value: {count}, max: {MAX_KEYS_PAGE}"
+            )));
         }
         let start = match arg(&a, 2) {
             Value::String(s) => Some(parse_bytes(s)?),
@@ -351,7 +363,10 @@ async fn follow(pending: PendingSubscriptionSink, devnet: Ctx, heads: Heads) {
                         vec![serde_json::to_value(RuntimeVersionJson::from(&spec.version())).expect("json")]
                     }
                 }
-                _ => (from..=tip.header.number).filter_map(|n| chain.block(n)).map(|b| b.header.to_json()).collect(),
+                _ => (from..=tip.header.number)
+                    .filter_map(|n| chain.block(n))
+                    .map(|b| b.header.to_json())
+                    .collect(),
             }
         };
         for m in messages {
@@ -373,8 +388,18 @@ fn register_subscriptions(m: &mut RpcModule<Ctx>) -> Result<(), jsonrpsee::core:
         ("chain_subscribeNewHead", "chain_newHead", "chain_unsubscribeNewHead", Heads::Best),
         ("subscribe_newHead", "chain_newHead", "unsubscribe_newHead", Heads::Best),
         ("chain_subscribeAllHeads", "chain_allHead", "chain_unsubscribeAllHeads", Heads::Best),
-        ("chain_subscribeFinalizedHeads", "chain_finalizedHead", "chain_unsubscribeFinalizedHeads", Heads::Finalized),
-        ("state_subscribeRuntimeVersion", "state_runtimeVersion", "state_unsubscribeRuntimeVersion", Heads::RuntimeVersion),
+        (
+            "chain_subscribeFinalizedHeads",
+            "chain_finalizedHead",
+            "chain_unsubscribeFinalizedHeads",
+            Heads::Finalized,
+        ),
+        (
+            "state_subscribeRuntimeVersion",
+            "state_runtimeVersion",
+            "state_unsubscribeRuntimeVersion",
+            Heads::RuntimeVersion,
+        ),
     ];
     for (sub, notif, unsub, heads) in subs {
         m.register_subscription(sub, notif, unsub, move |_, pending, devnet, _| async move {
@@ -391,7 +416,9 @@ fn register_subscriptions(m: &mut RpcModule<Ctx>) -> Result<(), jsonrpsee::core:
         "chain_subscribeRuntimeVersion",
         "chain_runtimeVersion",
         "chain_unsubscribeRuntimeVersion",
-        |_, pending, devnet, _| async move { follow(pending, devnet.as_ref().clone(), Heads::RuntimeVersion).await },
+        |_, pending, devnet, _| async move {
+            follow(pending, devnet.as_ref().clone(), Heads::RuntimeVersion).await
+        },
     )?;
     Ok(())
 }

@@ -24,8 +24,8 @@ use self::events::{
     BalancesEvent, EventRecord, SudoEvent, SystemEvent, TransactionPaymentEvent, spec233, spec343,
 };
 use self::types::{
-    AccountId32, AlphaCurrency, DispatchClass, DispatchError233, DispatchError343, DispatchInfo,
-    ModuleError, NetUid, NetUidStorageIndex, Pays, Phase, TaoCurrency, Weight,
+    AccountId32, AlphaCurrency, DispatchClass, DispatchError233, DispatchError343, DispatchInfo, ModuleError,
+    NetUid, NetUidStorageIndex, Pays, Phase, TaoCurrency, Weight,
 };
 
 /// A runtime the devnet can run.
@@ -148,7 +148,9 @@ impl Spec {
     /// A stand-in for the runtime's wasm blob (`:code`), carried by the upgrade extrinsic.
     pub fn code(self) -> Vec<u8> {
         let mut code = b"\0asm\x01\0\0\0".to_vec();
-        code.extend_from_slice(format!("taoscope-devnet node-subtensor spec {}", self.spec_version()).as_bytes());
+        code.extend_from_slice(
+            format!("taoscope-devnet node-subtensor spec {}", self.spec_version()).as_bytes(),
+        );
         code
     }
 
@@ -161,7 +163,8 @@ impl Spec {
         }
         match self {
             Spec::Dtao233 => {
-                let v: Vec<_> = records.iter().filter_map(|(p, e)| e.to_233().map(|e| record(*p, e))).collect();
+                let v: Vec<_> =
+                    records.iter().filter_map(|(p, e)| e.to_233().map(|e| record(*p, e))).collect();
                 (v.encode(), v.len())
             }
             Spec::Swap343 => {
@@ -199,19 +202,62 @@ pub enum Failure {
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
-    ExtrinsicSuccess { class: DispatchClass, pays_fee: Pays, ref_time: u64 },
-    ExtrinsicFailed { failure: Failure, ref_time: u64 },
+    ExtrinsicSuccess {
+        class: DispatchClass,
+        pays_fee: Pays,
+        ref_time: u64,
+    },
+    ExtrinsicFailed {
+        failure: Failure,
+        ref_time: u64,
+    },
     CodeUpdated,
-    NewAccount { account: AccountId32 },
-    Endowed { account: AccountId32, free_balance: u64 },
-    Transfer { from: AccountId32, to: AccountId32, amount: u64 },
-    Deposit { who: AccountId32, amount: u64 },
-    Withdraw { who: AccountId32, amount: u64 },
-    TransactionFeePaid { who: AccountId32, actual_fee: u64, tip: u64 },
+    NewAccount {
+        account: AccountId32,
+    },
+    Endowed {
+        account: AccountId32,
+        free_balance: u64,
+    },
+    Transfer {
+        from: AccountId32,
+        to: AccountId32,
+        amount: u64,
+    },
+    Deposit {
+        who: AccountId32,
+        amount: u64,
+    },
+    Withdraw {
+        who: AccountId32,
+        amount: u64,
+    },
+    TransactionFeePaid {
+        who: AccountId32,
+        actual_fee: u64,
+        tip: u64,
+    },
     Sudid,
-    NetworkAdded { netuid: u16, mechanism: u16 },
-    StakeAdded { coldkey: AccountId32, hotkey: AccountId32, tao: u64, alpha: u64, netuid: u16, fee: u64 },
-    StakeRemoved { coldkey: AccountId32, hotkey: AccountId32, tao: u64, alpha: u64, netuid: u16, fee: u64 },
+    NetworkAdded {
+        netuid: u16,
+        mechanism: u16,
+    },
+    StakeAdded {
+        coldkey: AccountId32,
+        hotkey: AccountId32,
+        tao: u64,
+        alpha: u64,
+        netuid: u16,
+        fee: u64,
+    },
+    StakeRemoved {
+        coldkey: AccountId32,
+        hotkey: AccountId32,
+        tao: u64,
+        alpha: u64,
+        netuid: u16,
+        fee: u64,
+    },
     StakeMoved {
         coldkey: AccountId32,
         origin_hotkey: AccountId32,
@@ -220,9 +266,19 @@ pub enum Event {
         destination_netuid: u16,
         tao: u64,
     },
-    WeightsSet { netuid: u16, uid: u16 },
-    NeuronRegistered { netuid: u16, uid: u16, hotkey: AccountId32 },
-    IncentiveAlphaEmittedToMiners { netuid: u16, emissions: Vec<u64> },
+    WeightsSet {
+        netuid: u16,
+        uid: u16,
+    },
+    NeuronRegistered {
+        netuid: u16,
+        uid: u16,
+        hotkey: AccountId32,
+    },
+    IncentiveAlphaEmittedToMiners {
+        netuid: u16,
+        emissions: Vec<u64>,
+    },
 }
 
 fn info(class: DispatchClass, pays_fee: Pays, ref_time: u64) -> DispatchInfo {
@@ -243,16 +299,30 @@ impl Event {
                 dispatch_info: info(DispatchClass::Normal, Pays::Yes, ref_time),
             }),
             Event::Sudid => R::Sudo(SudoEvent::Sudid { sudo_result: Ok(()) }),
-            Event::NetworkAdded { netuid, mechanism } => R::SubtensorModule(S::NetworkAdded(netuid, mechanism)),
+            Event::NetworkAdded { netuid, mechanism } => {
+                R::SubtensorModule(S::NetworkAdded(netuid, mechanism))
+            }
             Event::StakeAdded { coldkey, hotkey, tao, alpha, netuid, .. } => {
                 R::SubtensorModule(S::StakeAdded(coldkey, hotkey, tao, alpha, netuid))
             }
             Event::StakeRemoved { coldkey, hotkey, tao, alpha, netuid, .. } => {
                 R::SubtensorModule(S::StakeRemoved(coldkey, hotkey, tao, alpha, netuid))
             }
-            Event::StakeMoved { coldkey, origin_hotkey, origin_netuid, destination_hotkey, destination_netuid, tao } => {
-                R::SubtensorModule(S::StakeMoved(coldkey, origin_hotkey, origin_netuid, destination_hotkey, destination_netuid, tao))
-            }
+            Event::StakeMoved {
+                coldkey,
+                origin_hotkey,
+                origin_netuid,
+                destination_hotkey,
+                destination_netuid,
+                tao,
+            } => R::SubtensorModule(S::StakeMoved(
+                coldkey,
+                origin_hotkey,
+                origin_netuid,
+                destination_hotkey,
+                destination_netuid,
+                tao,
+            )),
             Event::WeightsSet { netuid, uid } => R::SubtensorModule(S::WeightsSet(netuid, uid)),
             Event::NeuronRegistered { netuid, uid, hotkey } => {
                 R::SubtensorModule(S::NeuronRegistered(netuid, uid, hotkey))
@@ -289,16 +359,21 @@ impl Event {
             Event::StakeRemoved { coldkey, hotkey, tao, alpha, netuid, fee } => R::SubtensorModule(
                 S::StakeRemoved(coldkey, hotkey, TaoCurrency(tao), AlphaCurrency(alpha), NetUid(netuid), fee),
             ),
-            Event::StakeMoved { coldkey, origin_hotkey, origin_netuid, destination_hotkey, destination_netuid, tao } => {
-                R::SubtensorModule(S::StakeMoved(
-                    coldkey,
-                    origin_hotkey,
-                    NetUid(origin_netuid),
-                    destination_hotkey,
-                    NetUid(destination_netuid),
-                    TaoCurrency(tao),
-                ))
-            }
+            Event::StakeMoved {
+                coldkey,
+                origin_hotkey,
+                origin_netuid,
+                destination_hotkey,
+                destination_netuid,
+                tao,
+            } => R::SubtensorModule(S::StakeMoved(
+                coldkey,
+                origin_hotkey,
+                NetUid(origin_netuid),
+                destination_hotkey,
+                NetUid(destination_netuid),
+                TaoCurrency(tao),
+            )),
             Event::WeightsSet { netuid, uid } => {
                 R::SubtensorModule(S::WeightsSet(NetUidStorageIndex(netuid), uid))
             }
@@ -316,9 +391,11 @@ impl Event {
     /// Events whose shape is the same in every runtime.
     fn common<E: Encode + TypeInfo + 'static>(self) -> Common<E> {
         match self {
-            Event::ExtrinsicSuccess { class, pays_fee, ref_time } => Common::System(
-                SystemEvent::ExtrinsicSuccess { dispatch_info: info(class, pays_fee, ref_time) },
-            ),
+            Event::ExtrinsicSuccess { class, pays_fee, ref_time } => {
+                Common::System(SystemEvent::ExtrinsicSuccess {
+                    dispatch_info: info(class, pays_fee, ref_time),
+                })
+            }
             Event::CodeUpdated => Common::System(SystemEvent::CodeUpdated),
             Event::NewAccount { account } => Common::System(SystemEvent::NewAccount { account }),
             Event::Endowed { account, free_balance } => {

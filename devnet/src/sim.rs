@@ -133,13 +133,21 @@ impl Simulator {
         };
         let w = &mut sim.world.writes;
         let put = |w: &mut Writes, k: Vec<u8>, v: Vec<u8>| w.insert(k, Some(v));
-        put(w, items::SUBNET_MOVING_ALPHA.key(), FixedI128 { bits: taoscope_math::fixed::f64_to_i96f32(economy::SUBNET_MOVING_ALPHA) }.encode());
+        put(
+            w,
+            items::SUBNET_MOVING_ALPHA.key(),
+            FixedI128 { bits: taoscope_math::fixed::f64_to_i96f32(economy::SUBNET_MOVING_ALPHA) }.encode(),
+        );
         put(w, items::TAO_WEIGHT.key(), 971_718_665_099_567_868u64.encode());
         put(w, items::SUBNET_OWNER_CUT.key(), economy::SUBNET_OWNER_CUT.encode());
         put(w, items::SUDO_KEY.key(), sim.actors.sudo.encode());
         put(w, items::NOW.key(), GENESIS_TIMESTAMP_MS.encode());
         put(w, items::NUMBER.key(), 0u32.encode());
-        put(w, items::LAST_RUNTIME_UPGRADE_233.key(), LastRuntimeUpgradeInfo233 { spec_version: 233, spec_name: "node-subtensor".into() }.encode());
+        put(
+            w,
+            items::LAST_RUNTIME_UPGRADE_233.key(),
+            LastRuntimeUpgradeInfo233 { spec_version: 233, spec_name: "node-subtensor".into() }.encode(),
+        );
         let writes = std::mem::take(&mut sim.world.writes);
         (sim, writes)
     }

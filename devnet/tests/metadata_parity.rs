@@ -55,10 +55,8 @@ impl Shapes<'_> {
             (TypeDef::Composite(x), TypeDef::Composite(y)) => self.fields(&x.fields, &y.fields, at),
             (TypeDef::Variant(x), TypeDef::Variant(y)) => {
                 // Our outer and pallet-level call/event enums declare only what the devnet uses.
-                let subset = ta
-                    .path
-                    .ident()
-                    .is_some_and(|name| name.ends_with("Call") || name.ends_with("Event"));
+                let subset =
+                    ta.path.ident().is_some_and(|name| name.ends_with("Call") || name.ends_with("Event"));
                 if !subset && x.variants.len() != y.variants.len() {
                     return Err(format!("{at}: {} variants vs {}", x.variants.len(), y.variants.len()));
                 }
@@ -150,7 +148,9 @@ fn check(spec: Spec, real: &RuntimeMetadataV15) -> Vec<String> {
                     if ha != hb {
                         Err(format!("{at}: hashers {ha:?} vs {hb:?}"))
                     } else {
-                        shapes.same(ka.id, kb.id, &format!("{at} key")).and_then(|_| shapes.same(va.id, vb.id, &format!("{at} value")))
+                        shapes
+                            .same(ka.id, kb.id, &format!("{at} key"))
+                            .and_then(|_| shapes.same(va.id, vb.id, &format!("{at} value")))
                     }
                 }
                 _ => Err(format!("{at}: plain vs map")),
@@ -182,7 +182,9 @@ fn check(spec: Spec, real: &RuntimeMetadataV15) -> Vec<String> {
         errors.extend(shapes.same(a.additional_signed.id, b.additional_signed.id, &a.identifier).err());
     }
     errors.extend(shapes.same(ours.extrinsic.address_ty.id, real.extrinsic.address_ty.id, "address").err());
-    errors.extend(shapes.same(ours.extrinsic.signature_ty.id, real.extrinsic.signature_ty.id, "signature").err());
+    errors.extend(
+        shapes.same(ours.extrinsic.signature_ty.id, real.extrinsic.signature_ty.id, "signature").err(),
+    );
     eprintln!("spec {}: compared {items} storage items, {events} events, {calls} calls", spec.spec_version());
     if errors.is_empty() {
         assert!(items > 60 && events >= 15 && calls >= 8, "too little compared: {items}/{events}/{calls}");

@@ -32,7 +32,11 @@ pub struct Runtime {
 
 impl Runtime {
     /// Parses `RuntimeMetadataPrefixed` bytes (V14, V15 or V16).
-    pub fn from_metadata_bytes(spec_version: u32, transaction_version: u32, bytes: &[u8]) -> Result<Runtime, String> {
+    pub fn from_metadata_bytes(
+        spec_version: u32,
+        transaction_version: u32,
+        bytes: &[u8],
+    ) -> Result<Runtime, String> {
         let metadata = Metadata::decode(&mut &bytes[..]).map_err(|e| e.to_string())?;
         Ok(Runtime { spec_version, transaction_version, metadata: Arc::new(metadata) })
     }
@@ -239,4 +243,3 @@ pub async fn decode_block(raw: &RawBlock, runtime: &Runtime) -> Result<DecodedBl
     }
     Ok(DecodedBlock { timestamp_ms, extrinsics, events })
 }
-

@@ -4,7 +4,9 @@
 #[derive(Debug, thiserror::Error)]
 pub enum IndexerError {
     /// No connection to the node could be made.
-    #[error("cannot connect to node at {url}: {reason}. Is it a Substrate node's RPC endpoint (e.g. ws://127.0.0.1:9944)?")]
+    #[error(
+        "cannot connect to node at {url}: {reason}. Is it a Substrate node's RPC endpoint (e.g. ws://127.0.0.1:9944)?"
+    )]
     Connect {
         /// The URL tried.
         url: String,
@@ -46,7 +48,9 @@ pub enum IndexerError {
         reason: String,
     },
     /// The database was built from another chain.
-    #[error("database indexes {db_chain} (genesis {db_genesis}) but the node is {node_chain} (genesis {node_genesis}); use another database (--database-url)")]
+    #[error(
+        "database indexes {db_chain} (genesis {db_genesis}) but the node is {node_chain} (genesis {node_genesis}); use another database (--database-url)"
+    )]
     WrongChain {
         /// Chain name recorded in the database.
         db_chain: String,

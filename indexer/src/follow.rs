@@ -63,7 +63,10 @@ struct Tip {
 /// Fetches with an owned handle, boxed as `Send` where its lifetimes are concrete (a closure
 /// producing futures inside a stream combinator otherwise trips rustc's "`Send` is not general
 /// enough", rust-lang/rust#64552).
-fn fetch_owned(node: Node, number: u64) -> futures::future::BoxFuture<'static, Result<crate::node::RawBlock, IndexerError>> {
+fn fetch_owned(
+    node: Node,
+    number: u64,
+) -> futures::future::BoxFuture<'static, Result<crate::node::RawBlock, IndexerError>> {
     Box::pin(async move { node.fetch_block(number).await })
 }
 
@@ -108,7 +111,13 @@ impl Indexer {
 
     /// Makes sure the runtime in `number`'s post-state is known, fetching its metadata there
     /// if not; returns it if it was new.
-    async fn learn_runtime(&mut self, number: u64, hash: [u8; 32], spec: u32, tx: u32) -> Result<Option<NewRuntime>, IndexerError> {
+    async fn learn_runtime(
+        &mut self,
+        number: u64,
+        hash: [u8; 32],
+        spec: u32,
+        tx: u32,
+    ) -> Result<Option<NewRuntime>, IndexerError> {
         if self.runtimes.contains_key(&spec) {
             return Ok(None);
         }
@@ -126,11 +135,10 @@ impl Indexer {
             return Ok(tip.spec);
         }
         let parent = number.saturating_sub(1);
-        let hash = self
-            .node
-            .block_hash(parent)
-            .await?
-            .ok_or_else(|| IndexerError::BadBlock { block: parent, reason: "the node has no such block".into() })?;
+        let hash = self.node.block_hash(parent).await?.ok_or_else(|| IndexerError::BadBlock {
+            block: parent,
+            reason: "the node has no such block".into(),
+        })?;
         let (spec, tx) = self.node.runtime_version(parent, hash).await?;
         new.extend(self.learn_runtime(parent, hash, spec, tx).await?);
         Ok(spec)
@@ -141,15 +149,15 @@ impl Indexer {
         // Futures are lazy: building them all first starts nothing; `buffered` runs at most
         // `concurrency` at a time and yields them in block order.
         let fetches: Vec<_> = (from..=to).map(|n| fetch_owned(self.node.clone(), n)).collect();
-        let raws: Vec<_> = futures::stream::iter(fetches)
-            .buffered(self.config.concurrency)
-            .try_collect()
-            .await?;
+        let raws: Vec<_> =
+            futures::stream::iter(fetches).buffered(self.config.concurrency).try_collect().await?;
         let mut new = Vec::new();
         let mut executing = self.executing_spec(from, &mut new).await?;
         let mut rows = Vec::with_capacity(raws.len());
         for raw in raws {
-            new.extend(self.learn_runtime(raw.number, raw.hash, raw.spec_version, raw.transaction_version).await?);
+            new.extend(
+                self.learn_runtime(raw.number, raw.hash, raw.spec_version, raw.transaction_version).await?,
+            );
             // Block 0 has no parent: it is its own runtime's.
             let spec = if raw.number == 0 { raw.spec_version } else { executing };
             let runtime = &self.runtimes[&spec];
@@ -167,7 +175,10 @@ impl Indexer {
     }
 
     /// Indexes everything finalized now; returns where it stopped.
-    pub async fn catch_up(&mut self, on_progress: &mut impl FnMut(Progress)) -> Result<Progress, IndexerError> {
+    pub async fn catch_up(
+        &mut self,
+        on_progress: &mut impl FnMut(Progress),
+    ) -> Result<Progress, IndexerError> {
         let head = self.node.finalized_head().await?;
         self.store.set_head(head.0, head.1).await?;
         let mut next = self.next_block().await?;
@@ -185,7 +196,11 @@ impl Indexer {
     }
 
     /// Follows the finalized head until `cancel` fires, reconnecting after dropped connections.
-    pub async fn run(&mut self, cancel: CancellationToken, mut on_progress: impl FnMut(Progress)) -> Result<(), IndexerError> {
+    pub async fn run(
+        &mut self,
+        cancel: CancellationToken,
+        mut on_progress: impl FnMut(Progress),
+    ) -> Result<(), IndexerError> {
         let mut backoff = Duration::from_millis(250);
         let cancelled = cancel.cancelled_owned();
         tokio::pin!(cancelled);

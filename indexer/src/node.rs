@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use subxt::config::RpcConfigFor;
-use subxt::rpcs::methods::legacy::LegacyRpcMethods;
-use subxt::rpcs::RpcClient;
-use subxt::utils::H256;
-use subxt::SubstrateConfig;
 use parity_scale_codec::Decode;
+use subxt::SubstrateConfig;
+use subxt::config::RpcConfigFor;
+use subxt::rpcs::RpcClient;
+use subxt::rpcs::methods::legacy::LegacyRpcMethods;
+use subxt::utils::H256;
 
 use crate::error::IndexerError;
 
@@ -21,8 +21,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `System.Events` storage key.
 pub const SYSTEM_EVENTS_KEY: [u8; 32] = [
-    0x26, 0xaa, 0x39, 0x4e, 0xea, 0x56, 0x30, 0xe0, 0x7c, 0x48, 0xae, 0x0c, 0x95, 0x58, 0xce, 0xf7,
-    0x80, 0xd4, 0x1e, 0x5e, 0x16, 0x05, 0x67, 0x65, 0xbc, 0x84, 0x61, 0x85, 0x10, 0x72, 0xc9, 0xd7,
+    0x26, 0xaa, 0x39, 0x4e, 0xea, 0x56, 0x30, 0xe0, 0x7c, 0x48, 0xae, 0x0c, 0x95, 0x58, 0xce, 0xf7, 0x80,
+    0xd4, 0x1e, 0x5e, 0x16, 0x05, 0x67, 0x65, 0xbc, 0x84, 0x61, 0x85, 0x10, 0x72, 0xc9, 0xd7,
 ];
 
 /// What identifies a chain.
@@ -70,8 +70,22 @@ pub struct Node {
     methods: Methods,
 }
 
+/// The useful part of an RPC client error: subxt and jsonrpsee wrap the cause ("Connection
+/// refused") in layers of "RPC error: client error:" inside the message text itself.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let mut text = cause.to_string();
+    while let Some(rest) = ["RPC error: ", "client error: "].iter().find_map(|p| text.strip_prefix(p)) {
+        text = rest.to_string();
+    }
+    text
+}
+
 fn rpc_err(method: &'static str, block: Option<u64>) -> impl FnOnce(subxt::rpcs::Error) -> IndexerError {
-    move |e| IndexerError::Rpc { method, block, reason: e.to_string() }
+    move |e| IndexerError::Rpc { method, block, reason: root_cause(&e) }
 }
 
 async fn timed<T>(
@@ -81,7 +95,9 @@ async fn timed<T>(
 ) -> Result<T, IndexerError> {
     match tokio::time::timeout(REQUEST_TIMEOUT, fut).await {
         Ok(r) => r.map_err(rpc_err(method, block)),
-        Err(_) => Err(IndexerError::Rpc { method, block, reason: format!("no answer in {REQUEST_TIMEOUT:?}") }),
+        Err(_) => {
+            Err(IndexerError::Rpc { method, block, reason: format!("no answer in {REQUEST_TIMEOUT:?}") })
+        }
     }
 }
 
@@ -101,12 +117,20 @@ impl Node {
     pub async fn connect(url: &str) -> Result<Node, IndexerError> {
         let ws = websocket_url(url);
         if !ws.starts_with("ws://") && !ws.starts_with("wss://") {
-            return Err(IndexerError::Connect { url: url.into(), reason: "the URL must start with ws://, wss://, http:// or https://".into() });
+            return Err(IndexerError::Connect {
+                url: url.into(),
+                reason: "the URL must start with ws://, wss://, http:// or https://".into(),
+            });
         }
         let client = match tokio::time::timeout(CONNECT_TIMEOUT, RpcClient::from_insecure_url(&ws)).await {
             Ok(Ok(c)) => c,
-            Ok(Err(e)) => return Err(IndexerError::Connect { url: ws, reason: e.to_string() }),
-            Err(_) => return Err(IndexerError::Connect { url: ws, reason: format!("no answer in {CONNECT_TIMEOUT:?}") }),
+            Ok(Err(e)) => return Err(IndexerError::Connect { url: ws, reason: root_cause(&e) }),
+            Err(_) => {
+                return Err(IndexerError::Connect {
+                    url: ws,
+                    reason: format!("no answer in {CONNECT_TIMEOUT:?}"),
+                });
+            }
         };
         let node = Node { url: ws, methods: LegacyRpcMethods::new(client) };
         if let Err(e) = node.block_hash(0).await {
@@ -140,7 +164,9 @@ impl Node {
 
     /// Hash of block `number` (`None`: not yet produced).
     pub async fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>, IndexerError> {
-        let h = timed("chain_getBlockHash", Some(number), self.methods.chain_get_block_hash(Some(number.into()))).await?;
+        let h =
+            timed("chain_getBlockHash", Some(number), self.methods.chain_get_block_hash(Some(number.into())))
+                .await?;
         Ok(h.map(|h| h.0))
     }
 
@@ -149,13 +175,22 @@ impl Node {
         let hash = timed("chain_getFinalizedHead", None, self.methods.chain_get_finalized_head()).await?;
         let header = timed("chain_getHeader", None, self.methods.chain_get_header(Some(hash)))
             .await?
-            .ok_or_else(|| IndexerError::Rpc { method: "chain_getHeader", block: None, reason: "finalized head has no header".into() })?;
+            .ok_or_else(|| IndexerError::Rpc {
+                method: "chain_getHeader",
+                block: None,
+                reason: "finalized head has no header".into(),
+            })?;
         Ok((subxt::config::Header::number(&header), hash.0))
     }
 
     /// The runtime version (spec, transaction) in the post-state of block `hash`.
     pub async fn runtime_version(&self, number: u64, hash: [u8; 32]) -> Result<(u32, u32), IndexerError> {
-        let v = timed("state_getRuntimeVersion", Some(number), self.methods.state_get_runtime_version(Some(H256(hash)))).await?;
+        let v = timed(
+            "state_getRuntimeVersion",
+            Some(number),
+            self.methods.state_get_runtime_version(Some(H256(hash))),
+        )
+        .await?;
         Ok((v.spec_version, v.transaction_version))
     }
 
@@ -201,15 +236,18 @@ impl Node {
             self.methods.state_call("Metadata_metadata_at_version", Some(&15u32.to_le_bytes()), at),
         )
         .await;
-        if let Ok(bytes) = v15 {
-            if let Ok(Some(blob)) = Option::<Vec<u8>>::decode(&mut &bytes[..]) {
-                return Ok(blob);
-            }
+        if let Ok(bytes) = v15
+            && let Ok(Some(blob)) = Option::<Vec<u8>>::decode(&mut &bytes[..])
+        {
+            return Ok(blob);
         }
         let v14 = timed("state_getMetadata", Some(number), self.methods.state_get_metadata(at)).await?;
         let blob = v14.into_raw();
         if !blob.starts_with(b"meta") {
-            return Err(IndexerError::Metadata { spec, reason: "state_getMetadata did not return metadata".into() });
+            return Err(IndexerError::Metadata {
+                spec,
+                reason: "state_getMetadata did not return metadata".into(),
+            });
         }
         Ok(blob)
     }

@@ -22,12 +22,14 @@ pub const NOTIFY_CHANNEL: &str = "taoscope_blocks";
 const WRITER_LOCK: i64 = 0x7473_632d_696e_6478;
 
 const SELECT_CHAIN: &str = "SELECT genesis_hash, chain_name FROM chain";
-const INSERT_CHAIN: &str = "INSERT INTO chain (genesis_hash, chain_name, ss58_format, token_decimals, token_symbol)
+const INSERT_CHAIN: &str =
+    "INSERT INTO chain (genesis_hash, chain_name, ss58_format, token_decimals, token_symbol)
     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING";
 const SELECT_PROGRESS: &str = "SELECT block_number, block_hash FROM indexer_progress WHERE stage = $1";
 const UPSERT_PROGRESS: &str = "INSERT INTO indexer_progress (stage, block_number, block_hash) VALUES ($1, $2, $3)
     ON CONFLICT (stage) DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, updated_at = now()";
-const UPSERT_HEAD: &str = "INSERT INTO chain_head (id, finalized_number, finalized_hash) VALUES (true, $1, $2)
+const UPSERT_HEAD: &str =
+    "INSERT INTO chain_head (id, finalized_number, finalized_hash) VALUES (true, $1, $2)
     ON CONFLICT (id) DO UPDATE SET finalized_number = EXCLUDED.finalized_number,
         finalized_hash = EXCLUDED.finalized_hash, seen_at = now()";
 const SELECT_RUNTIMES: &str = "SELECT spec_version, transaction_version, metadata FROM runtime_versions";
@@ -41,11 +43,14 @@ const CREATE_STAGING: &str = "
     CREATE TEMP TABLE IF NOT EXISTS stage_blocks (LIKE blocks INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS stage_extrinsics (LIKE extrinsics) ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS stage_events (LIKE events) ON COMMIT DELETE ROWS;";
-const COPY_BLOCKS: &str = "COPY stage_blocks (number, hash, parent_hash, state_root, extrinsics_root, timestamp,
+const COPY_BLOCKS: &str =
+    "COPY stage_blocks (number, hash, parent_hash, state_root, extrinsics_root, timestamp,
     spec_version, event_count, extrinsic_count) FROM STDIN BINARY";
-const COPY_EXTRINSICS: &str = "COPY stage_extrinsics (block_number, index, hash, pallet, call, signer, success, raw, args)
+const COPY_EXTRINSICS: &str =
+    "COPY stage_extrinsics (block_number, index, hash, pallet, call, signer, success, raw, args)
     FROM STDIN BINARY";
-const COPY_EVENTS: &str = "COPY stage_events (block_number, index, phase, extrinsic_index, pallet, name, raw, data)
+const COPY_EVENTS: &str =
+    "COPY stage_events (block_number, index, phase, extrinsic_index, pallet, name, raw, data)
     FROM STDIN BINARY";
 const MERGE_STAGED: &str = "
     INSERT INTO blocks (number, hash, parent_hash, state_root, extrinsics_root, timestamp, spec_version, event_count, extrinsic_count)
@@ -94,8 +99,11 @@ fn to_i64(n: u64) -> i64 {
 impl Store {
     /// Connects (checking the server answers) and brings the schema up to date.
     pub async fn connect(database_url: &str) -> Result<Store, IndexerError> {
-        let cfg: tokio_postgres::Config = database_url.parse()?;
-        let manager = Manager::from_config(cfg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let mut cfg: tokio_postgres::Config = database_url.parse()?;
+        // `CREATE … IF NOT EXISTS` on every batch would otherwise send a NOTICE each time.
+        cfg.options("-c client_min_messages=warning");
+        let manager =
+            Manager::from_config(cfg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(4)
             .wait_timeout(Some(Duration::from_secs(30)))
@@ -125,7 +133,13 @@ impl Store {
         client
             .execute(
                 INSERT_CHAIN,
-                &[&id.genesis_hash.as_slice(), &id.name, &i32::from(id.ss58_format), &(id.token_decimals as i32), &id.token_symbol],
+                &[
+                    &id.genesis_hash.as_slice(),
+                    &id.name,
+                    &i32::from(id.ss58_format),
+                    &(id.token_decimals as i32),
+                    &id.token_symbol,
+                ],
             )
             .await?;
         let row = client.query_one(SELECT_CHAIN, &[]).await?;
@@ -198,7 +212,8 @@ impl Store {
         copy_extrinsics(&tx, blocks).await?;
         copy_events(&tx, blocks).await?;
         tx.batch_execute(MERGE_STAGED).await?;
-        tx.execute(UPSERT_PROGRESS, &[&STAGE_BLOCKS, &to_i64(last.raw.number), &last.raw.hash.as_slice()]).await?;
+        tx.execute(UPSERT_PROGRESS, &[&STAGE_BLOCKS, &to_i64(last.raw.number), &last.raw.hash.as_slice()])
+            .await?;
         tx.execute(UPSERT_HEAD, &[&to_i64(head.0), &head.1.as_slice()]).await?;
         tx.execute(NOTIFY, &[&NOTIFY_CHANNEL, &last.raw.number.to_string()]).await?;
         tx.commit().await?;
@@ -232,7 +247,17 @@ fn boxed<T: ToSql + Sync + Send + 'static>(v: T) -> Box<dyn ToSql + Sync + Send>
 }
 
 async fn copy_blocks(tx: &tokio_postgres::Transaction<'_>, blocks: &[BlockRows]) -> Result<(), IndexerError> {
-    let types = [Type::INT8, Type::BYTEA, Type::BYTEA, Type::BYTEA, Type::BYTEA, Type::TIMESTAMPTZ, Type::INT4, Type::INT4, Type::INT4];
+    let types = [
+        Type::INT8,
+        Type::BYTEA,
+        Type::BYTEA,
+        Type::BYTEA,
+        Type::BYTEA,
+        Type::TIMESTAMPTZ,
+        Type::INT4,
+        Type::INT4,
+        Type::INT4,
+    ];
     let rows = blocks.iter().map(|b| {
         let ts: Option<SystemTime> = b.decoded.timestamp_ms.map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
         vec![
@@ -251,8 +276,21 @@ async fn copy_blocks(tx: &tokio_postgres::Transaction<'_>, blocks: &[BlockRows])
     copy_rows(tx, COPY_BLOCKS, &types, rows).await
 }
 
-async fn copy_extrinsics(tx: &tokio_postgres::Transaction<'_>, blocks: &[BlockRows]) -> Result<(), IndexerError> {
-    let types = [Type::INT8, Type::INT4, Type::BYTEA, Type::TEXT, Type::TEXT, Type::TEXT, Type::BOOL, Type::BYTEA, Type::JSONB];
+async fn copy_extrinsics(
+    tx: &tokio_postgres::Transaction<'_>,
+    blocks: &[BlockRows],
+) -> Result<(), IndexerError> {
+    let types = [
+        Type::INT8,
+        Type::INT4,
+        Type::BYTEA,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::BOOL,
+        Type::BYTEA,
+        Type::JSONB,
+    ];
     let rows = blocks.iter().flat_map(|b| {
         b.decoded.extrinsics.iter().map(|x| {
             vec![
@@ -273,7 +311,8 @@ async fn copy_extrinsics(tx: &tokio_postgres::Transaction<'_>, blocks: &[BlockRo
 }
 
 async fn copy_events(tx: &tokio_postgres::Transaction<'_>, blocks: &[BlockRows]) -> Result<(), IndexerError> {
-    let types = [Type::INT8, Type::INT4, Type::TEXT, Type::INT4, Type::TEXT, Type::TEXT, Type::BYTEA, Type::JSONB];
+    let types =
+        [Type::INT8, Type::INT4, Type::TEXT, Type::INT4, Type::TEXT, Type::TEXT, Type::BYTEA, Type::JSONB];
     let rows = blocks.iter().flat_map(|b| {
         b.decoded.events.iter().map(|e| {
             vec![

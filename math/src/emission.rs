@@ -62,10 +62,8 @@ pub fn block_emission_for_issuance(issuance: u64) -> u64 {
 /// passes only the subnets that take part (non-root; from v3.1.x only those with
 /// `FirstEmissionBlockNumber`), and zeroes `tao_in` itself where registration is disabled.
 pub fn tao_split_by_moving_price(block_emission: u64, moving_prices: &[f64]) -> Vec<u64> {
-    let bits: Vec<u128> = moving_prices
-        .iter()
-        .map(|&p| u128::try_from(f64_to_i96f32(p)).unwrap_or(0))
-        .collect();
+    let bits: Vec<u128> =
+        moving_prices.iter().map(|&p| u128::try_from(f64_to_i96f32(p)).unwrap_or(0)).collect();
     let total = bits.iter().fold(0u128, |acc, b| acc.saturating_add(*b));
     if total == 0 {
         return vec![0; moving_prices.len()];
@@ -108,11 +106,7 @@ pub fn subnet_emission(tao_share: u64, price: f64, alpha_emission: u64) -> Subne
     } else {
         alpha_emission
     };
-    SubnetEmission {
-        tao_in: tao_share,
-        alpha_in,
-        alpha_out: alpha_emission,
-    }
+    SubnetEmission { tao_in: tao_share, alpha_in, alpha_out: alpha_emission }
 }
 
 /// The subnet owner's cut of `alpha_out` at `subnet_owner_cut` (a u16 proportion), exactly as the
@@ -160,32 +154,19 @@ pub struct AlphaOutSplit {
 /// half to validators, with `root_proportion · r / 2` of the validators' half going to root.
 ///
 /// `server + validator` equals the chain's `PendingEmission` increment `floor(r − root_alpha)`.
-pub fn split_alpha_out(
-    alpha_out: u64,
-    subnet_owner_cut: u16,
-    root_proportion: f64,
-) -> AlphaOutSplit {
+pub fn split_alpha_out(alpha_out: u64, subnet_owner_cut: u16, root_proportion: f64) -> AlphaOutSplit {
     let cut_bits = owner_cut_bits(subnet_owner_cut);
     let owner_cut = u64::try_from((u128::from(alpha_out) * cut_bits) >> FRAC).unwrap_or(u64::MAX);
     // The chain keeps the remainder untruncated: alpha_out · (1 − cut) in I96F32.
     let remainder_bits = u128::from(alpha_out) * ((1u128 << FRAC) - cut_bits);
     let remainder = remainder_bits as f64 / (1u64 << FRAC) as f64;
-    let root_prop = if root_proportion.is_finite() {
-        root_proportion.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let root_prop = if root_proportion.is_finite() { root_proportion.clamp(0.0, 1.0) } else { 0.0 };
     let root_alpha_exact = root_prop * remainder * 0.5;
     let root_alpha = root_alpha_exact.floor() as u64;
     let pending = ((remainder - root_alpha_exact).floor() as u64).min(alpha_out - owner_cut);
     let server = ((remainder_bits >> 1) >> FRAC) as u64;
     let server = server.min(pending);
-    AlphaOutSplit {
-        owner_cut,
-        server,
-        validator: pending - server,
-        root_alpha,
-    }
+    AlphaOutSplit { owner_cut, server, validator: pending - server, root_alpha }
 }
 
 #[cfg(test)]
@@ -208,21 +189,9 @@ mod tests {
         let mut previous = TAO;
         for (threshold_tao, emission) in cases {
             let at = threshold_tao * TAO;
-            assert_eq!(
-                block_emission_for_issuance(at - 1),
-                previous,
-                "just below {threshold_tao}"
-            );
-            assert_eq!(
-                block_emission_for_issuance(at),
-                emission,
-                "at {threshold_tao}"
-            );
-            assert_eq!(
-                block_emission_for_issuance(at + 1),
-                emission,
-                "just above {threshold_tao}"
-            );
+            assert_eq!(block_emission_for_issuance(at - 1), previous, "just below {threshold_tao}");
+            assert_eq!(block_emission_for_issuance(at), emission, "at {threshold_tao}");
+            assert_eq!(block_emission_for_issuance(at + 1), emission, "just above {threshold_tao}");
             previous = emission;
         }
     }
@@ -253,32 +222,20 @@ mod tests {
     /// (E = 1e8, moving prices 1 and 2 ⇒ E/3 and 2·E/3).
     #[test]
     fn tao_split_matches_chain_test() {
-        assert_eq!(
-            tao_split_by_moving_price(100_000_000, &[1.0, 2.0]),
-            vec![33_333_333, 66_666_666]
-        );
+        assert_eq!(tao_split_by_moving_price(100_000_000, &[1.0, 2.0]), vec![33_333_333, 66_666_666]);
         // test_coinbase_tao_issuance_base: a single subnet gets everything.
-        assert_eq!(
-            tao_split_by_moving_price(123_456_789, &[0.5]),
-            vec![123_456_789]
-        );
+        assert_eq!(tao_split_by_moving_price(123_456_789, &[0.5]), vec![123_456_789]);
     }
 
     #[test]
     fn tao_split_edge_cases() {
         assert_eq!(tao_split_by_moving_price(TAO, &[]), Vec::<u64>::new());
         assert_eq!(tao_split_by_moving_price(TAO, &[0.0, 0.0]), vec![0, 0]);
-        assert_eq!(
-            tao_split_by_moving_price(TAO, &[-1.0, f64::NAN, 1.0]),
-            vec![0, 0, TAO]
-        );
+        assert_eq!(tao_split_by_moving_price(TAO, &[-1.0, f64::NAN, 1.0]), vec![0, 0, TAO]);
         let prices = [0.013, 0.0047, 0.3, 0.000_001, 0.07, 1.0];
         let split = tao_split_by_moving_price(TAO, &prices);
         let total: u64 = split.iter().sum();
-        assert!(
-            total <= TAO && total + prices.len() as u64 >= TAO,
-            "{total}"
-        );
+        assert!(total <= TAO && total + prices.len() as u64 >= TAO, "{total}");
     }
 
     /// Oracles: v2.0.0 `test_coinbase_alpha_issuance_base` / `_different` (price 1 ⇒ alpha_in =
@@ -287,17 +244,10 @@ mod tests {
     fn subnet_emission_matches_chain_tests() {
         assert_eq!(
             subnet_emission(500_000, 1.0, TAO),
-            SubnetEmission {
-                tao_in: 500_000,
-                alpha_in: 500_000,
-                alpha_out: TAO
-            }
+            SubnetEmission { tao_in: 500_000, alpha_in: 500_000, alpha_out: TAO }
         );
         assert_eq!(subnet_emission(333_333, 1.0, TAO).alpha_in, 333_333);
-        assert_eq!(
-            subnet_emission(333_333, 1_000.0 / 1_000_000_000.0, TAO).alpha_in,
-            TAO
-        );
+        assert_eq!(subnet_emission(333_333, 1_000.0 / 1_000_000_000.0, TAO).alpha_in, TAO);
         assert_eq!(subnet_emission(100, 0.0, 42).alpha_in, 42);
         assert_eq!(subnet_emission(100, 2.0, 42).alpha_in, 42);
         assert_eq!(subnet_emission(100, 4.0, 42).alpha_in, 25);
@@ -354,9 +304,6 @@ mod tests {
             assert_eq!(s.owner_cut, owner_cut(alpha_out, cut));
         }
         let nan = split_alpha_out(TAO, 0, f64::NAN);
-        assert_eq!(
-            (nan.root_alpha, nan.server, nan.validator),
-            (0, 500_000_000, 500_000_000)
-        );
+        assert_eq!((nan.root_alpha, nan.server, nan.validator), (0, 500_000_000, 500_000_000));
     }
 }

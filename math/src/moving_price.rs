@@ -60,10 +60,7 @@ mod tests {
     fn alpha_ramps_up_with_age() {
         let h = DEFAULT_EMA_PRICE_HALVING_BLOCKS;
         assert_eq!(moving_alpha(DEFAULT_MOVING_ALPHA, 0, h), 0.0);
-        assert_eq!(
-            moving_alpha(DEFAULT_MOVING_ALPHA, h, h),
-            DEFAULT_MOVING_ALPHA / 2.0
-        );
+        assert_eq!(moving_alpha(DEFAULT_MOVING_ALPHA, h, h), DEFAULT_MOVING_ALPHA / 2.0);
         assert_eq!(moving_alpha(1.0, 3, 1), 0.75);
         assert_eq!(moving_alpha(1.0, 0, 0), 0.0);
     }

@@ -118,8 +118,7 @@ impl Pool {
 /// The chain's I110F18 saturates once `k` exceeds 2^109 (reserves around 2.5e16 rao each); that
 /// regime is not reproduced.
 fn constant_product_out(reserve_in: u64, reserve_out: u64, amount_in: u64) -> Option<u64> {
-    let k_bits =
-        U256::mul_u128(u128::from(reserve_in), u128::from(reserve_out)).shl(SWAP_FRAC_BITS);
+    let k_bits = U256::mul_u128(u128::from(reserve_in), u128::from(reserve_out)).shl(SWAP_FRAC_BITS);
     let denominator = u128::from(reserve_in) + u128::from(amount_in);
     // Division by zero is 0 on the chain (`safe_div` / `checked_div(..).unwrap_or(0)`).
     let new_out_bits = k_bits.div_u128(denominator);
@@ -127,8 +126,7 @@ fn constant_product_out(reserve_in: u64, reserve_out: u64, amount_in: u64) -> Op
     if new_out_bits < min_bits {
         return None;
     }
-    let out_bits =
-        U256::from_u128(u128::from(reserve_out) << SWAP_FRAC_BITS).saturating_sub(new_out_bits);
+    let out_bits = U256::from_u128(u128::from(reserve_out) << SWAP_FRAC_BITS).saturating_sub(new_out_bits);
     let out = out_bits.shr(SWAP_FRAC_BITS).saturating_to_u128();
     Some(u64::try_from(out).unwrap_or(u64::MAX))
 }
@@ -140,9 +138,7 @@ fn constant_product_out(reserve_in: u64, reserve_out: u64, amount_in: u64) -> Op
 /// below `floor(amount · rate / 65535)` when that product is an exact multiple of 65535.
 pub fn fee(amount: u64, fee_rate: u16) -> u64 {
     let rate_bits = (u128::from(fee_rate) << 64) / u128::from(u16::MAX);
-    let fee = U256::mul_u128(u128::from(amount), rate_bits)
-        .shr(64)
-        .saturating_to_u128();
+    let fee = U256::mul_u128(u128::from(amount), rate_bits).shr(64).saturating_to_u128();
     u64::try_from(fee).unwrap_or(u64::MAX)
 }
 
@@ -179,15 +175,9 @@ mod tests {
     fn exact_division_is_not_rounded_down() {
         // k = 100e9 · 100e9, new alpha reserve = k / 200e9 = 50e9 exactly → out = 50e9.
         let pool = Pool::new(100_000_000_000, 100_000_000_000);
-        assert_eq!(
-            pool.sim_swap_tao_for_alpha(100_000_000_000),
-            Some(50_000_000_000)
-        );
+        assert_eq!(pool.sim_swap_tao_for_alpha(100_000_000_000), Some(50_000_000_000));
         // k / 300e9 = 33_333_333_333.33… → the pool keeps the ceiling, out = 66_666_666_666.
-        assert_eq!(
-            pool.sim_swap_tao_for_alpha(200_000_000_000),
-            Some(66_666_666_666)
-        );
+        assert_eq!(pool.sim_swap_tao_for_alpha(200_000_000_000), Some(66_666_666_666));
     }
 
     #[test]

@@ -21,10 +21,7 @@ impl U256 {
     /// Zero.
     pub(crate) const ZERO: Self = Self { hi: 0, lo: 0 };
     /// `2^256 - 1`.
-    pub(crate) const MAX: Self = Self {
-        hi: u128::MAX,
-        lo: u128::MAX,
-    };
+    pub(crate) const MAX: Self = Self { hi: u128::MAX, lo: u128::MAX };
 
     /// `hi * 2^128 + lo`.
     pub(crate) const fn from_parts(hi: u128, lo: u128) -> Self {
@@ -76,10 +73,7 @@ impl U256 {
     /// `self + rhs`, saturating at [`U256::MAX`].
     pub(crate) fn saturating_add(self, rhs: Self) -> Self {
         let (lo, carry) = self.lo.overflowing_add(rhs.lo);
-        let hi = self
-            .hi
-            .checked_add(rhs.hi)
-            .and_then(|h| h.checked_add(u128::from(carry)));
+        let hi = self.hi.checked_add(rhs.hi).and_then(|h| h.checked_add(u128::from(carry)));
         match hi {
             Some(hi) => Self { hi, lo },
             None => Self::MAX,
@@ -96,10 +90,7 @@ impl U256 {
 
     fn wrapping_sub(self, rhs: Self) -> Self {
         let (lo, borrow) = self.lo.overflowing_sub(rhs.lo);
-        let hi = self
-            .hi
-            .wrapping_sub(rhs.hi)
-            .wrapping_sub(u128::from(borrow));
+        let hi = self.hi.wrapping_sub(rhs.hi).wrapping_sub(u128::from(borrow));
         Self { hi, lo }
     }
 
@@ -107,14 +98,8 @@ impl U256 {
     pub(crate) const fn shl(self, n: u32) -> Self {
         match n {
             0 => self,
-            1..128 => Self {
-                hi: (self.hi << n) | (self.lo >> (128 - n)),
-                lo: self.lo << n,
-            },
-            128..256 => Self {
-                hi: self.lo << (n - 128),
-                lo: 0,
-            },
+            1..128 => Self { hi: (self.hi << n) | (self.lo >> (128 - n)), lo: self.lo << n },
+            128..256 => Self { hi: self.lo << (n - 128), lo: 0 },
             _ => Self::ZERO,
         }
     }
@@ -123,34 +108,20 @@ impl U256 {
     pub(crate) const fn shr(self, n: u32) -> Self {
         match n {
             0 => self,
-            1..128 => Self {
-                hi: self.hi >> n,
-                lo: (self.lo >> n) | (self.hi << (128 - n)),
-            },
-            128..256 => Self {
-                hi: 0,
-                lo: self.hi >> (n - 128),
-            },
+            1..128 => Self { hi: self.hi >> n, lo: (self.lo >> n) | (self.hi << (128 - n)) },
+            128..256 => Self { hi: 0, lo: self.hi >> (n - 128) },
             _ => Self::ZERO,
         }
     }
 
     /// Whether bit `i` (0 = least significant) is set.
     const fn bit(self, i: u32) -> bool {
-        if i < 128 {
-            (self.lo >> i) & 1 == 1
-        } else {
-            (self.hi >> (i - 128)) & 1 == 1
-        }
+        if i < 128 { (self.lo >> i) & 1 == 1 } else { (self.hi >> (i - 128)) & 1 == 1 }
     }
 
     /// Number of significant bits (0 for zero).
     pub(crate) const fn bits(self) -> u32 {
-        if self.hi != 0 {
-            256 - self.hi.leading_zeros()
-        } else {
-            128 - self.lo.leading_zeros()
-        }
+        if self.hi != 0 { 256 - self.hi.leading_zeros() } else { 128 - self.lo.leading_zeros() }
     }
 
     /// Whether the value is zero.
@@ -214,10 +185,7 @@ mod tests {
 
     #[test]
     fn mul_matches_u128_when_small() {
-        assert_eq!(
-            U256::mul_u128(123_456_789, 987_654_321),
-            U256::from_u128(121_932_631_112_635_269)
-        );
+        assert_eq!(U256::mul_u128(123_456_789, 987_654_321), U256::from_u128(121_932_631_112_635_269));
         let p = U256::mul_u128(u128::MAX, u128::MAX);
         // (2^128 - 1)^2 = 2^256 - 2^129 + 1
         assert_eq!(p, U256::from_parts(u128::MAX - 1, 1));

@@ -105,9 +105,7 @@ pub fn epoch(input: &EpochInput<'_>) -> EpochOutput {
 
 /// Pads or truncates a per-uid slice to `n` entries.
 fn per_uid<T: Copy + Default>(values: &[T], n: usize) -> Vec<T> {
-    (0..n)
-        .map(|i| values.get(i).copied().unwrap_or_default())
-        .collect()
+    (0..n).map(|i| values.get(i).copied().unwrap_or_default()).collect()
 }
 
 /// Runs one Yuma 2 epoch in the number type `S` (`f64`, or [`I32F32`] for the chain's exact
@@ -131,11 +129,7 @@ pub fn epoch_with<S: Scalar>(input: &EpochInput<'_>) -> EpochOutput {
     let filtered_stake: Vec<u64> = (0..n)
         .map(|i| {
             let s = input.stake[i];
-            if Some(i) != privileged && s < params.stake_threshold {
-                0
-            } else {
-                s
-            }
+            if Some(i) != privileged && s < params.stake_threshold { 0 } else { s }
         })
         .collect();
     let stake: Vec<S> = S::normalized_stake(&filtered_stake);
@@ -143,8 +137,7 @@ pub fn epoch_with<S: Scalar>(input: &EpochInput<'_>) -> EpochOutput {
     // 3. Permits: previous ones gate this epoch's weights, new ones are stored.
     let mut permits = per_uid(input.validator_permit, n);
     let nonzero = rules.permit_rule == PermitRule::TopKNonzero;
-    let mut new_permits =
-        vector::top_k(&stake, usize::from(params.max_allowed_validators), nonzero);
+    let mut new_permits = vector::top_k(&stake, usize::from(params.max_allowed_validators), nonzero);
     if let Some(owner) = privileged.filter(|&uid| uid < n) {
         permits[owner] = true;
         new_permits[owner] = true;
@@ -164,8 +157,7 @@ pub fn epoch_with<S: Scalar>(input: &EpochInput<'_>) -> EpochOutput {
 
     // 5–7. Consensus, clipping, trust, ranks, incentive.
     let preranks = weights.matmul(&active_stake);
-    let consensus =
-        median::weighted_median_columns(&active_stake, &weights, S::proportion_u16(params.kappa));
+    let consensus = median::weighted_median_columns(&active_stake, &weights, S::proportion_u16(params.kappa));
     let clipped = weights.col_clip(&consensus);
     let validator_trust = clipped.row_sums();
     let mut ranks = clipped.matmul(&active_stake);
@@ -177,9 +169,7 @@ pub fn epoch_with<S: Scalar>(input: &EpochInput<'_>) -> EpochOutput {
     let weights_for_bonds = weights.interpolate(&clipped, S::proportion_u16(params.bonds_penalty));
     let stored_bonds = SparseMatrix::<S>::from_u16_rows(input.bonds, n);
     let mut bonds = match rules.bonds_mask {
-        BondsMask::ValidatorLastUpdate => {
-            stored_bonds.mask_pairs(&last_update, &registered, |u, r| u <= r)
-        }
+        BondsMask::ValidatorLastUpdate => stored_bonds.mask_pairs(&last_update, &registered, |u, r| u <= r),
         BondsMask::RegisteredSince(block) => {
             let last_epoch = vec![block; n];
             stored_bonds.mask_pairs(&last_epoch, &registered, |b, r| b <= r)
@@ -188,21 +178,14 @@ pub fn epoch_with<S: Scalar>(input: &EpochInput<'_>) -> EpochOutput {
     bonds.col_normalize();
     let mut bonds_delta = weights_for_bonds.row_hadamard(&active_stake);
     bonds_delta.col_normalize();
-    let mut ema_bonds = SparseMatrix::ema(
-        &bonds_delta,
-        &bonds,
-        S::bonds_ema_alpha(params.bonds_moving_average),
-    );
+    let mut ema_bonds =
+        SparseMatrix::ema(&bonds_delta, &bonds, S::bonds_ema_alpha(params.bonds_moving_average));
     ema_bonds.col_normalize();
     let mut dividends = ema_bonds.matmul_transpose(&incentive);
     vector::normalize(&mut dividends);
 
     // 9. Emission.
-    let combined: Vec<S> = incentive
-        .iter()
-        .zip(&dividends)
-        .map(|(&i, &d)| i.plus(d))
-        .collect();
+    let combined: Vec<S> = incentive.iter().zip(&dividends).map(|(&i, &d)| i.plus(d)).collect();
     let emission_sum = vector::sum(&combined);
     let mut server_share = incentive.clone();
     let mut validator_share = dividends.clone();
@@ -212,26 +195,18 @@ pub fn epoch_with<S: Scalar>(input: &EpochInput<'_>) -> EpochOutput {
     vector::normalize(&mut combined_share);
     if emission_sum == S::ZERO {
         // No weights, outdated weights or only self-weights: pay validators by stake.
-        let fallback = if vector::is_zero(&active_stake) {
-            &stake
-        } else {
-            &active_stake
-        };
+        let fallback = if vector::is_zero(&active_stake) { &stake } else { &active_stake };
         validator_share.clone_from(fallback);
         combined_share.clone_from(fallback);
     }
-    let rao =
-        |shares: &[S]| -> Vec<u64> { shares.iter().map(|s| s.share_of(input.emission)).collect() };
+    let rao = |shares: &[S]| -> Vec<u64> { shares.iter().map(|s| s.share_of(input.emission)).collect() };
 
     // Bonds to store.
     ema_bonds.col_max_upscale();
     let stored: Vec<Vec<(u16, u16)>> = (0..n)
         .map(|i| {
             if new_permits[i] {
-                ema_bonds.rows()[i]
-                    .iter()
-                    .map(|&(j, v)| (j, v.to_u16_proportion()))
-                    .collect()
+                ema_bonds.rows()[i].iter().map(|&(j, v)| (j, v.to_u16_proportion())).collect()
             } else if permits[i] {
                 Vec::new()
             } else {

@@ -75,10 +75,7 @@ fn assert_lengths(out: &EpochOutput, n: usize) {
 }
 
 fn total(out: &EpochOutput) -> u64 {
-    out.server_emission
-        .iter()
-        .chain(&out.validator_emission)
-        .sum()
+    out.server_emission.iter().chain(&out.validator_emission).sum()
 }
 
 #[test]
@@ -124,10 +121,7 @@ fn no_weights_pay_validators_by_active_stake() {
     // With nobody active the chain falls back to plain stake.
     case.last_update = vec![0; 3];
     let out = case.run::<f64>();
-    assert_eq!(
-        out.validator_emission,
-        vec![125_000_000, 375_000_000, 500_000_000]
-    );
+    assert_eq!(out.validator_emission, vec![125_000_000, 375_000_000, 500_000_000]);
 }
 
 #[test]
@@ -220,15 +214,8 @@ fn random_subnets_properties() {
     };
     for trial in 0..40 {
         let n = 2 + next(40) as usize;
-        let stake: Vec<u64> = (0..n)
-            .map(|_| {
-                if next(3) == 0 {
-                    0
-                } else {
-                    next(1_000_000_000_000)
-                }
-            })
-            .collect();
+        let stake: Vec<u64> =
+            (0..n).map(|_| if next(3) == 0 { 0 } else { next(1_000_000_000_000) }).collect();
         let mut case = Case::new(&stake);
         case.params.bonds_penalty = u16::MAX;
         case.emission = 1 + next(10_000_000_000);
@@ -254,20 +241,14 @@ fn random_subnets_properties() {
             );
             let incentive: u64 = out.incentive.iter().map(|&v| u64::from(v)).sum();
             if incentive > 0 {
-                assert!(
-                    incentive <= 65_535 && incentive + n as u64 >= 65_535,
-                    "trial {trial}: {incentive}"
-                );
+                assert!(incentive <= 65_535 && incentive + n as u64 >= 65_535, "trial {trial}: {incentive}");
             }
         }
         for (a, b) in fixed.incentive.iter().zip(&float.incentive) {
             assert!(a.abs_diff(*b) <= 2, "trial {trial}: incentive {a} vs {b}");
         }
         for (a, b) in fixed.emission.iter().zip(&float.emission) {
-            assert!(
-                a.abs_diff(*b) <= case.emission / 100_000 + 2,
-                "trial {trial}: emission {a} vs {b}"
-            );
+            assert!(a.abs_diff(*b) <= case.emission / 100_000 + 2, "trial {trial}: emission {a} vs {b}");
         }
     }
 }

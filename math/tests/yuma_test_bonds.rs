@@ -39,11 +39,8 @@ impl Subnet {
 
     fn epoch<S: Scalar>(&mut self) -> EpochOutput {
         let stake = [1, 2, 3, 4, 0, 0, 0, 0];
-        let params = YumaParams {
-            bonds_penalty: u16::MAX,
-            max_allowed_validators: N as u16,
-            ..YumaParams::V2_0_0
-        };
+        let params =
+            YumaParams { bonds_penalty: u16::MAX, max_allowed_validators: N as u16, ..YumaParams::V2_0_0 };
         let input = EpochInput {
             current_block: self.block,
             stake: &stake,
@@ -122,76 +119,31 @@ fn steps() -> Vec<Step> {
         },
         Step {
             change: |s| s.set_weights(2, &[(2, u16::MAX)]),
-            emission: [
-                99_999_999,
-                199_999_999,
-                299_999_999,
-                399_999_999,
-                0,
-                0,
-                0,
-                0,
-            ],
+            emission: [99_999_999, 199_999_999, 299_999_999, 399_999_999, 0, 0, 0, 0],
             bond_column: 7,
             bonds: [12_602, 28_320, 49_150, 65_535],
         },
         Step {
             change: |s| s.set_weights(2, &[(7, u16::MAX)]),
-            emission: [
-                36_443_733,
-                81_898_628,
-                163_565_493,
-                218_092_144,
-                0,
-                0,
-                0,
-                500_000_000,
-            ],
+            emission: [36_443_733, 81_898_628, 163_565_493, 218_092_144, 0, 0, 0, 500_000_000],
             bond_column: 7,
             bonds: [10_951, 24_609, 49_150, 65_535],
         },
         Step {
             change: |_| {},
-            emission: [
-                32_799_427,
-                73_706_612,
-                168_638_129,
-                224_855_830,
-                0,
-                0,
-                0,
-                500_000_000,
-            ],
+            emission: [32_799_427, 73_706_612, 168_638_129, 224_855_830, 0, 0, 0, 500_000_000],
             bond_column: 7,
             bonds: [9_559, 21_482, 49_150, 65_535],
         },
         Step {
             change: |_| {},
-            emission: [
-                29_518_068,
-                66_336_137,
-                173_203_134,
-                230_942_659,
-                0,
-                0,
-                0,
-                500_000_000,
-            ],
+            emission: [29_518_068, 66_336_137, 173_203_134, 230_942_659, 0, 0, 0, 500_000_000],
             bond_column: 7,
             bonds: [8_376, 18_824, 49_150, 65_535],
         },
         Step {
             change: |_| {},
-            emission: [
-                26_565_175,
-                59_701_871,
-                177_311_856,
-                236_421_095,
-                0,
-                0,
-                0,
-                500_000_000,
-            ],
+            emission: [26_565_175, 59_701_871, 177_311_856, 236_421_095, 0, 0, 0, 500_000_000],
             bond_column: 7,
             bonds: [0, 0, 0, 0], // not asserted by the chain test after this epoch
         },
@@ -199,10 +151,7 @@ fn steps() -> Vec<Step> {
 }
 
 fn bond(out: &EpochOutput, row: usize, column: usize) -> u16 {
-    out.bonds[row]
-        .iter()
-        .find(|(j, _)| usize::from(*j) == column)
-        .map_or(0, |&(_, v)| v)
+    out.bonds[row].iter().find(|(j, _)| usize::from(*j) == column).map_or(0, |&(_, v)| v)
 }
 
 /// Runs the whole scenario in `S`, handing each epoch's output and step to `check`.
@@ -227,21 +176,10 @@ fn fixed_point_epoch_reproduces_test_bonds_exactly() {
         assert_eq!(out.emission, step.emission, "E at epoch {k}");
         if step.bonds != [0; 4] {
             let got: Vec<u16> = (0..4).map(|i| bond(out, i, step.bond_column)).collect();
-            assert_eq!(
-                got, step.bonds,
-                "bonds[·][{}] at epoch {k}",
-                step.bond_column
-            );
+            assert_eq!(got, step.bonds, "bonds[·][{}] at epoch {k}", step.bond_column);
         }
-        let split: u64 = out
-            .server_emission
-            .iter()
-            .chain(&out.validator_emission)
-            .sum();
-        assert!(
-            split <= EMISSION && split + 16 >= EMISSION,
-            "epoch {k}: {split}"
-        );
+        let split: u64 = out.server_emission.iter().chain(&out.validator_emission).sum();
+        assert!(split <= EMISSION && split + 16 >= EMISSION, "epoch {k}: {split}");
     });
 }
 
@@ -251,10 +189,7 @@ fn float_epoch_matches_test_bonds_closely() {
         for (uid, (&got, &want)) in out.emission.iter().zip(&step.emission).enumerate() {
             // 1e-5 of the epoch emission (observed: ≤ 2_074 rao, from the chain's u16 bond truncation).
             let tolerance = EMISSION / 100_000;
-            assert!(
-                got.abs_diff(want) <= tolerance,
-                "E[{uid}] at epoch {k}: {got} vs {want}"
-            );
+            assert!(got.abs_diff(want) <= tolerance, "E[{uid}] at epoch {k}: {got} vs {want}");
         }
         if step.bonds != [0; 4] {
             for (i, &want) in step.bonds.iter().enumerate() {
@@ -292,12 +227,7 @@ fn float_epoch_trace_at_block_5() {
             assert!((p(out.validator_trust[i]) - t).abs() < 1e-4, "Tv[{i}]");
         }
         assert!((p(out.trust[7]) - 0.608_704_132_3).abs() < 1e-4);
-        let dividends = [
-            0.072_887_466_3,
-            0.163_797_258_2,
-            0.327_130_986_6,
-            0.436_184_288_5,
-        ];
+        let dividends = [0.072_887_466_3, 0.163_797_258_2, 0.327_130_986_6, 0.436_184_288_5];
         for (i, d) in dividends.iter().enumerate() {
             assert!((p(out.dividends[i]) - d).abs() < 1e-4, "D[{i}]");
         }

@@ -11,6 +11,6 @@ pub mod ss58;
 pub mod testing;
 pub mod types;
 
-pub use migrate::{MigrateError, Migration, MIGRATIONS, migrate};
-pub use ss58::{AccountId, Ss58Error, SS58_PREFIX};
+pub use migrate::{MIGRATIONS, MigrateError, Migration, migrate};
+pub use ss58::{AccountId, SS58_PREFIX, Ss58Error};
 pub use types::{AlphaRao, BlockHash, BlockNumber, NetUid, Rao, SpecVersion, Uid};

@@ -35,8 +35,7 @@ const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     checksum   bytea NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now())";
 const SELECT_APPLIED: &str = "SELECT version, name, checksum FROM schema_migrations ORDER BY version";
-const INSERT_APPLIED: &str =
-    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)";
+const INSERT_APPLIED: &str = "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)";
 
 /// Why the schema could not be brought up to date.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +50,9 @@ pub enum MigrateError {
         source: tokio_postgres::Error,
     },
     /// An applied migration's text differs from the embedded one.
-    #[error("migration {name} was changed after it was applied (checksum mismatch); migrations are forward-only")]
+    #[error(
+        "migration {name} was changed after it was applied (checksum mismatch); migrations are forward-only"
+    )]
     Modified {
         /// The migration's name.
         name: String,
@@ -76,16 +77,11 @@ fn sql_err(name: &str) -> impl FnOnce(tokio_postgres::Error) -> MigrateError + '
 
 /// Applies every pending migration; returns how many were applied.
 pub async fn migrate(client: &mut Client) -> Result<usize, MigrateError> {
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
-        .await
-        .map_err(sql_err("ledger"))?;
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await.map_err(sql_err("ledger"))?;
     let result = apply_pending(client).await;
     // Unlock even when a migration failed; the session may be reused by the caller.
-    let unlock = client
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
-        .await
-        .map_err(sql_err("ledger"));
+    let unlock =
+        client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await.map_err(sql_err("ledger"));
     let applied = result?;
     unlock?;
     Ok(applied)

@@ -53,9 +53,7 @@ impl AccountId {
 
     /// Parses an SS58 address with prefix 42.
     pub fn from_ss58(s: &str) -> Result<Self, Ss58Error> {
-        let bytes = bs58::decode(s)
-            .into_vec()
-            .map_err(|e| Ss58Error::Base58(e.to_string()))?;
+        let bytes = bs58::decode(s).into_vec().map_err(|e| Ss58Error::Base58(e.to_string()))?;
         if bytes.len() != 35 {
             return Err(Ss58Error::Length(bytes.len()));
         }

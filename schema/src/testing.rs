@@ -42,10 +42,7 @@ impl TestDb {
         let admin = connect(&admin_url).await;
         drop_stale(&admin).await;
         let name = format!("taoscope_test_{:016x}", rand::rng().random::<u64>());
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create test database");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create test database");
         let url = config_to_url(&admin_url, &name);
         TestDb { admin_url, name, url }
     }
@@ -120,7 +117,8 @@ impl Drop for TestDb {
                     if let Ok((client, conn)) = tokio_postgres::connect(&admin_url, NoTls).await {
                         tokio::spawn(conn);
                         let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                        let _ = tokio::time::timeout(Duration::from_secs(10), client.batch_execute(&sql)).await;
+                        let _ =
+                            tokio::time::timeout(Duration::from_secs(10), client.batch_execute(&sql)).await;
                     }
                 });
             }
@@ -129,32 +127,14 @@ impl Drop for TestDb {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn url_database_is_replaced() {
-        assert_eq!(
-            config_to_url(DEFAULT_ADMIN_URL, "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            config_to_url("postgres://u@h:1/postgres?sslmode=disable", "x"),
-            "postgres://u@h:1/x?sslmode=disable"
-        );
-        assert_eq!(config_to_url("postgres://u@h:1", "x"), "postgres://u@h:1/x");
-    }
-}
-
 /// The real-chain fixtures (`../shared/fixtures` beside the project root, or `TAOSCOPE_FIXTURES`).
 ///
 /// Returns `None` (after saying why on stderr) when they are absent, so a test can skip; under
 /// CI (`CI` set) their absence is a failure, never a skip.
 pub fn fixtures_dir() -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("TAOSCOPE_FIXTURES").map(std::path::PathBuf::from).unwrap_or_else(|| {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
-    });
+    let dir = std::env::var_os("TAOSCOPE_FIXTURES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"));
     if dir.join("finney").is_dir() {
         return Some(dir);
     }
@@ -163,4 +143,19 @@ pub fn fixtures_dir() -> Option<std::path::PathBuf> {
     }
     eprintln!("skipping: real-chain fixtures not found at {}", dir.display());
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_database_is_replaced() {
+        assert_eq!(config_to_url(DEFAULT_ADMIN_URL, "x"), "postgres://postgres@127.0.0.1:5432/x");
+        assert_eq!(
+            config_to_url("postgres://u@h:1/postgres?sslmode=disable", "x"),
+            "postgres://u@h:1/x?sslmode=disable"
+        );
+        assert_eq!(config_to_url("postgres://u@h:1", "x"), "postgres://u@h:1/x");
+    }
 }

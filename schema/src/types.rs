@@ -21,15 +21,11 @@ pub struct Uid(pub u16);
 pub struct SpecVersion(pub u32);
 
 /// An amount of TAO in rao (1 TAO = 10^9 rao).
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Rao(pub u64);
 
 /// An amount of a subnet's alpha token in its smallest unit (9 decimals, like TAO).
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct AlphaRao(pub u64);
 
 /// Rao per TAO (`tokenDecimals` = 9).

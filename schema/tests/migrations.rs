@@ -11,16 +11,14 @@ async fn migrations_apply_once_and_are_idempotent() {
     assert_eq!(migrate(&mut client).await.unwrap(), 0);
 
     let tables: Vec<String> = client
-        .query(
-            "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
-            &[],
-        )
+        .query("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1", &[])
         .await
         .unwrap()
         .iter()
         .map(|r| r.get(0))
         .collect();
-    for t in ["blocks", "chain", "chain_head", "events", "extrinsics", "indexer_progress", "runtime_versions"] {
+    for t in ["blocks", "chain", "chain_head", "events", "extrinsics", "indexer_progress", "runtime_versions"]
+    {
         assert!(tables.contains(&t.to_string()), "{t} missing from {tables:?}");
     }
 }
@@ -37,10 +35,7 @@ async fn concurrent_runners_do_not_collide() {
 async fn edited_migration_is_refused() {
     let db = TestDb::migrated().await;
     let mut client = db.client().await;
-    client
-        .execute("UPDATE schema_migrations SET checksum = '\\x00' WHERE version = 1", &[])
-        .await
-        .unwrap();
+    client.execute("UPDATE schema_migrations SET checksum = '\\x00' WHERE version = 1", &[]).await.unwrap();
     assert!(matches!(migrate(&mut client).await, Err(MigrateError::Modified { .. })));
 }
 
@@ -49,7 +44,10 @@ async fn newer_database_is_refused() {
     let db = TestDb::migrated().await;
     let mut client = db.client().await;
     client
-        .execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (999, 'future', '\\x00')", &[])
+        .execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES (999, 'future', '\\x00')",
+            &[],
+        )
         .await
         .unwrap();
     assert!(matches!(migrate(&mut client).await, Err(MigrateError::TooNew { db: 999, .. })));

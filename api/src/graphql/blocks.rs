@@ -36,14 +36,13 @@ impl BlocksQuery {
             desc = "Page size, from 0 to 100; null means the default."
         )]
         first: Option<i32>,
-        #[graphql(desc = "Cursor of the last block already seen; returns older blocks.")]
-        after: Option<String>,
+        #[graphql(desc = "Cursor of the last block already seen; returns older blocks.")] after: Option<
+            String,
+        >,
     ) -> Result<Connection<BlockCursor, Block>> {
         let store = ctx.data::<Arc<dyn Store>>()?;
         let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-        blocks_page(store.as_ref(), first, after)
-            .await
-            .map_err(|e| e.extend())
+        blocks_page(store.as_ref(), first, after).await.map_err(|e| e.extend())
     }
 
     /// One block, by `number` or by `hash` (exactly one of them); null when not indexed.
@@ -54,9 +53,7 @@ impl BlocksQuery {
         #[graphql(desc = "Block hash, 0x-prefixed hex of 32 bytes.")] hash: Option<String>,
     ) -> Result<Option<Block>> {
         let store = ctx.data::<Arc<dyn Store>>()?;
-        block_lookup(store.as_ref(), number, hash)
-            .await
-            .map_err(|e| e.extend())
+        block_lookup(store.as_ref(), number, hash).await.map_err(|e| e.extend())
     }
 }
 
@@ -72,13 +69,9 @@ async fn blocks_page(
     first: i32,
     after: Option<String>,
 ) -> Result<Connection<BlockCursor, Block>, ApiError> {
-    let limit = u32::try_from(first)
-        .ok()
-        .filter(|n| *n <= MAX_PAGE_SIZE.unsigned_abs())
-        .ok_or_else(|| {
-            ApiError::BadInput(format!(
-                "`first` must be between 0 and {MAX_PAGE_SIZE}, got {first}"
-            ))
+    let limit =
+        u32::try_from(first).ok().filter(|n| *n <= MAX_PAGE_SIZE.unsigned_abs()).ok_or_else(|| {
+            ApiError::BadInput(format!("`first` must be between 0 and {MAX_PAGE_SIZE}, got {first}"))
         })?;
     let before = after
         .map(|s| BlockCursor::decode_cursor(&s))
@@ -86,11 +79,9 @@ async fn blocks_page(
         .map_err(|e| ApiError::BadInput(e.to_string()))?;
     let page = store.blocks_page(before.map(|c| c.0), limit).await?;
     let mut connection = Connection::new(page.has_newer, page.has_older);
-    connection.edges.extend(
-        page.blocks
-            .into_iter()
-            .map(|b| Edge::new(BlockCursor(b.number), Block::from(b))),
-    );
+    connection
+        .edges
+        .extend(page.blocks.into_iter().map(|b| Edge::new(BlockCursor(b.number), Block::from(b))));
     Ok(connection)
 }
 
@@ -102,15 +93,12 @@ async fn block_lookup(
     let found = match (number, hash) {
         (Some(number), None) => store.block_by_number(number.0).await?,
         (None, Some(hash)) => {
-            let hash = BlockHash::from_hex(&hash).map_err(|_| {
-                ApiError::BadInput("`hash` must be 0x-prefixed hex of 32 bytes".to_string())
-            })?;
+            let hash = BlockHash::from_hex(&hash)
+                .map_err(|_| ApiError::BadInput("`hash` must be 0x-prefixed hex of 32 bytes".to_string()))?;
             store.block_by_hash(hash).await?
         }
         _ => {
-            return Err(ApiError::BadInput(
-                "pass exactly one of `number` and `hash`".to_string(),
-            ));
+            return Err(ApiError::BadInput("pass exactly one of `number` and `hash`".to_string()));
         }
     };
     Ok(found.map(Block::from))
@@ -214,11 +202,7 @@ mod tests {
             enc("extrinsic:5"),
             "12".to_string(),
         ] {
-            assert_eq!(
-                BlockCursor::decode_cursor(&bad),
-                Err(MalformedCursor),
-                "{bad}"
-            );
+            assert_eq!(BlockCursor::decode_cursor(&bad), Err(MalformedCursor), "{bad}");
         }
     }
 

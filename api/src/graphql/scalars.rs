@@ -57,20 +57,11 @@ mod tests {
     #[test]
     fn accepts_only_non_negative_bigint_range_integers() {
         let ok = |v: Value| <BlockNumberScalar as ScalarType>::parse(v).ok();
-        assert_eq!(
-            ok(Value::from(7u64)),
-            Some(BlockNumberScalar(BlockNumber(7)))
-        );
-        assert_eq!(
-            ok(Value::from(MAX_BLOCK_NUMBER)),
-            Some(BlockNumberScalar(BlockNumber(MAX_BLOCK_NUMBER)))
-        );
+        assert_eq!(ok(Value::from(7u64)), Some(BlockNumberScalar(BlockNumber(7))));
+        assert_eq!(ok(Value::from(MAX_BLOCK_NUMBER)), Some(BlockNumberScalar(BlockNumber(MAX_BLOCK_NUMBER))));
         assert_eq!(ok(Value::from(MAX_BLOCK_NUMBER + 1)), None);
         assert_eq!(ok(Value::from(-1i64)), None);
         assert_eq!(ok(Value::from("7")), None);
-        assert_eq!(
-            BlockNumberScalar(BlockNumber(9)).to_value(),
-            Value::from(9u64)
-        );
+        assert_eq!(BlockNumberScalar(BlockNumber(9)).to_value(), Value::from(9u64));
     }
 }

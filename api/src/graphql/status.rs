@@ -17,10 +17,7 @@ impl StatusQuery {
     /// Chain identity and indexing progress.
     async fn status(&self, ctx: &Context<'_>) -> Result<Status> {
         let store = ctx.data::<Arc<dyn Store>>()?;
-        let status = store
-            .status()
-            .await
-            .map_err(|e| ApiError::from(e).extend())?;
+        let status = store.status().await.map_err(|e| ApiError::from(e).extend())?;
         Ok(Status::from(status))
     }
 }

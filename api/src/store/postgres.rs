@@ -44,30 +44,19 @@ macro_rules! block_columns {
 
 // Two statements rather than `$1 IS NULL OR number < $1`, so both plan as a bounded backward
 // scan of the primary key at any depth.
-const BLOCKS_NEWEST: &str = concat!(
-    "SELECT ",
-    block_columns!(),
-    " FROM blocks ORDER BY number DESC LIMIT $1"
-);
-const BLOCKS_BEFORE: &str = concat!(
-    "SELECT ",
-    block_columns!(),
-    " FROM blocks WHERE number < $1 ORDER BY number DESC LIMIT $2"
-);
+const BLOCKS_NEWEST: &str =
+    concat!("SELECT ", block_columns!(), " FROM blocks ORDER BY number DESC LIMIT $1");
+const BLOCKS_BEFORE: &str =
+    concat!("SELECT ", block_columns!(), " FROM blocks WHERE number < $1 ORDER BY number DESC LIMIT $2");
 const BLOCKS_AT_OR_ABOVE: &str = "SELECT EXISTS (SELECT 1 FROM blocks WHERE number >= $1)";
-const BLOCK_BY_NUMBER: &str = concat!(
-    "SELECT ",
-    block_columns!(),
-    " FROM blocks WHERE number = $1"
-);
+const BLOCK_BY_NUMBER: &str = concat!("SELECT ", block_columns!(), " FROM blocks WHERE number = $1");
 const BLOCK_BY_HASH: &str = concat!("SELECT ", block_columns!(), " FROM blocks WHERE hash = $1");
 const APPLIED_MIGRATIONS: &str = "SELECT version FROM schema_migrations ORDER BY version";
 
 /// Builds a connection pool for `database_url` (`postgres://...` or key=value form, no TLS)
 /// holding at most `max_size` connections. Nothing connects until the first query.
 pub fn pool(database_url: &str, max_size: usize) -> Result<Pool, StoreError> {
-    let mut config =
-        tokio_postgres::Config::from_str(database_url).map_err(StoreError::InvalidUrl)?;
+    let mut config = tokio_postgres::Config::from_str(database_url).map_err(StoreError::InvalidUrl)?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(POOL_TIMEOUT);
     }
@@ -76,13 +65,8 @@ pub fn pool(database_url: &str, max_size: usize) -> Result<Pool, StoreError> {
         _ => SESSION_OPTIONS.to_string(),
     };
     config.options(&options);
-    let manager = Manager::from_config(
-        config,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let manager =
+        Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(manager)
         .max_size(max_size)
         .runtime(Runtime::Tokio1)
@@ -116,10 +100,7 @@ impl PgStore {
 
     async fn status_impl(&self) -> Result<ChainStatus, StoreError> {
         let client = self.client().await?;
-        let row = client
-            .query_one(STATUS, &[&BLOCKS_STAGE])
-            .await
-            .map_err(query_err("STATUS"))?;
+        let row = client.query_one(STATUS, &[&BLOCKS_STAGE]).await.map_err(query_err("STATUS"))?;
         let genesis: Option<Vec<u8>> = row.get(1);
         let spec: Option<i32> = row.get(4);
         Ok(ChainStatus {
@@ -129,10 +110,7 @@ impl PgStore {
                 .get::<_, Option<i64>>(2)
                 .map(|n| number("chain_head.finalized_number", n))
                 .transpose()?,
-            indexed: row
-                .get::<_, Option<i64>>(3)
-                .map(|n| number("blocks.number", n))
-                .transpose()?,
+            indexed: row.get::<_, Option<i64>>(3).map(|n| number("blocks.number", n)).transpose()?,
             spec_version: spec.map(spec_version).transpose()?,
         })
     }
@@ -147,10 +125,8 @@ impl PgStore {
         let fetch = i64::from(limit) + 1;
         let (rows, has_newer) = match before {
             None => {
-                let rows = client
-                    .query(BLOCKS_NEWEST, &[&fetch])
-                    .await
-                    .map_err(query_err("BLOCKS_NEWEST"))?;
+                let rows =
+                    client.query(BLOCKS_NEWEST, &[&fetch]).await.map_err(query_err("BLOCKS_NEWEST"))?;
                 (rows, false)
             }
             Some(before) => {
@@ -168,22 +144,11 @@ impl PgStore {
             }
         };
         let has_older = rows.len() > limit as usize;
-        let blocks = rows
-            .iter()
-            .take(limit as usize)
-            .map(block)
-            .collect::<Result<_, _>>()?;
-        Ok(BlockPage {
-            blocks,
-            has_older,
-            has_newer,
-        })
+        let blocks = rows.iter().take(limit as usize).map(block).collect::<Result<_, _>>()?;
+        Ok(BlockPage { blocks, has_older, has_newer })
     }
 
-    async fn block_by_number_impl(
-        &self,
-        number: BlockNumber,
-    ) -> Result<Option<StoredBlock>, StoreError> {
+    async fn block_by_number_impl(&self, number: BlockNumber) -> Result<Option<StoredBlock>, StoreError> {
         let client = self.client().await?;
         let row = client
             .query_opt(BLOCK_BY_NUMBER, &[&db_number(number)])
@@ -225,17 +190,11 @@ impl Store for PgStore {
         Box::pin(self.blocks_page_impl(before, limit))
     }
 
-    fn block_by_number(
-        &self,
-        number: BlockNumber,
-    ) -> BoxFuture<'_, Result<Option<StoredBlock>, StoreError>> {
+    fn block_by_number(&self, number: BlockNumber) -> BoxFuture<'_, Result<Option<StoredBlock>, StoreError>> {
         Box::pin(self.block_by_number_impl(number))
     }
 
-    fn block_by_hash(
-        &self,
-        hash: BlockHash,
-    ) -> BoxFuture<'_, Result<Option<StoredBlock>, StoreError>> {
+    fn block_by_hash(&self, hash: BlockHash) -> BoxFuture<'_, Result<Option<StoredBlock>, StoreError>> {
         Box::pin(self.block_by_hash_impl(hash))
     }
 
@@ -255,9 +214,7 @@ fn db_number(n: BlockNumber) -> i64 {
 }
 
 fn number(what: &'static str, n: i64) -> Result<BlockNumber, StoreError> {
-    u64::try_from(n)
-        .map(BlockNumber)
-        .map_err(|_| corrupt(what, n))
+    u64::try_from(n).map(BlockNumber).map_err(|_| corrupt(what, n))
 }
 
 fn hash(what: &'static str, bytes: Vec<u8>) -> Result<BlockHash, StoreError> {
@@ -267,9 +224,7 @@ fn hash(what: &'static str, bytes: Vec<u8>) -> Result<BlockHash, StoreError> {
 }
 
 fn spec_version(v: i32) -> Result<SpecVersion, StoreError> {
-    u32::try_from(v)
-        .map(SpecVersion)
-        .map_err(|_| corrupt("spec_version", v))
+    u32::try_from(v).map(SpecVersion).map_err(|_| corrupt("spec_version", v))
 }
 
 fn count(what: &'static str, n: i32) -> Result<u32, StoreError> {
@@ -277,10 +232,7 @@ fn count(what: &'static str, n: i32) -> Result<u32, StoreError> {
 }
 
 fn corrupt(what: &'static str, value: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        what,
-        value: value.to_string(),
-    }
+    StoreError::Corrupt { what, value: value.to_string() }
 }
 
 /// Decodes a row selected with `block_columns!()`.
@@ -302,10 +254,7 @@ mod tests {
 
     #[test]
     fn malformed_urls_are_refused_without_connecting() {
-        assert!(matches!(
-            pool("postgres://u@h:notaport/x", 1),
-            Err(StoreError::InvalidUrl(_))
-        ));
+        assert!(matches!(pool("postgres://u@h:notaport/x", 1), Err(StoreError::InvalidUrl(_))));
         assert!(pool("postgres://postgres@127.0.0.1:1/x", 2).is_ok());
     }
 

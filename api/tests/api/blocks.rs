@@ -2,9 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{
-    block_hash_hex, block_time, data, error, fixture, insert_blocks, insert_runtime,
-};
+use crate::support::{block_hash_hex, block_time, data, error, fixture, insert_blocks, insert_runtime};
 
 const PAGE: &str = "query($first: Int, $after: String) {
     blocks(first: $first, after: $after) {
@@ -68,10 +66,7 @@ async fn pages_run_newest_first_and_chain_through_cursors() {
         after = info["endCursor"].clone();
         assert!(pages.len() < 5, "pagination does not terminate");
     }
-    assert_eq!(
-        pages,
-        [(10, json!(true)), (10, json!(true)), (5, json!(false))]
-    );
+    assert_eq!(pages, [(10, json!(true)), (10, json!(true)), (5, json!(false))]);
     assert_eq!(seen, (0..=24).rev().collect::<Vec<u64>>());
 }
 
@@ -119,18 +114,11 @@ async fn out_of_range_first_and_garbage_cursors_are_user_errors() {
         json!({ "after": "" }),
     ] {
         let err = error(&f.app, PAGE, vars.clone()).await;
-        assert_eq!(
-            err["extensions"]["code"],
-            json!("BAD_USER_INPUT"),
-            "{vars}: {err}"
-        );
+        assert_eq!(err["extensions"]["code"], json!("BAD_USER_INPUT"), "{vars}: {err}");
         assert_eq!(err["path"], json!(["blocks"]), "{vars}: {err}");
     }
     let err = error(&f.app, PAGE, json!({ "first": 1000 })).await;
-    assert!(
-        err["message"].as_str().expect("message").contains("100"),
-        "{err}"
-    );
+    assert!(err["message"].as_str().expect("message").contains("100"), "{err}");
 }
 
 #[tokio::test]
@@ -146,15 +134,9 @@ async fn blocks_are_found_by_number_and_by_hash() {
     let genesis = data(&f.app, query, json!({ "n": 0 })).await;
     assert_eq!(genesis["block"]["timestamp"], Value::Null);
 
-    assert_eq!(
-        data(&f.app, query, json!({ "n": 6 })).await["block"],
-        Value::Null
-    );
+    assert_eq!(data(&f.app, query, json!({ "n": 6 })).await["block"], Value::Null);
     let unknown = format!("0x{}", "ab".repeat(32));
-    assert_eq!(
-        data(&f.app, query, json!({ "h": unknown })).await["block"],
-        Value::Null
-    );
+    assert_eq!(data(&f.app, query, json!({ "h": unknown })).await["block"], Value::Null);
 }
 
 #[tokio::test]
@@ -168,20 +150,10 @@ async fn malformed_lookups_are_user_errors() {
         json!({ "n": 1, "h": block_hash_hex(1) }),
     ] {
         let err = error(&f.app, query, vars.clone()).await;
-        assert_eq!(
-            err["extensions"]["code"],
-            json!("BAD_USER_INPUT"),
-            "{vars}: {err}"
-        );
+        assert_eq!(err["extensions"]["code"], json!("BAD_USER_INPUT"), "{vars}: {err}");
     }
     // A negative height is refused by the scalar itself, before any resolver runs.
     let (status, body) = crate::support::graphql(&f.app, query, json!({ "n": -1 })).await;
     assert_eq!(status, axum::http::StatusCode::OK);
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .expect("message")
-            .contains("BlockNumber"),
-        "{body}"
-    );
+    assert!(body["errors"][0]["message"].as_str().expect("message").contains("BlockNumber"), "{body}");
 }

@@ -27,14 +27,8 @@ async fn readyz_is_ready_on_a_migrated_database() {
     let f = fixture().await;
     let (status, content_type, body) = get(&f.app, "/readyz").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(
-        content_type.starts_with("application/json"),
-        "{content_type}"
-    );
-    let newest = taoscope_schema::MIGRATIONS
-        .last()
-        .expect("a migration")
-        .version;
+    assert!(content_type.starts_with("application/json"), "{content_type}");
+    let newest = taoscope_schema::MIGRATIONS.last().expect("a migration").version;
     let body: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(body, json!({ "status": "ready", "schemaVersion": newest }));
 }
@@ -47,21 +41,14 @@ async fn readyz_is_unavailable_on_an_unmigrated_database() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let body: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(body["code"], json!("UNAVAILABLE"));
-    assert!(
-        body["reason"]
-            .as_str()
-            .expect("reason")
-            .contains("not migrated"),
-        "{body}"
-    );
+    assert!(body["reason"].as_str().expect("reason").contains("not migrated"), "{body}");
 }
 
 #[tokio::test]
 async fn a_dead_database_answers_unavailable_promptly() {
     let app = app_for("postgres://postgres@127.0.0.1:1/x");
-    let (status, _, body) = tokio::time::timeout(HANG_GUARD, get(&app, "/readyz"))
-        .await
-        .expect("readyz hung");
+    let (status, _, body) =
+        tokio::time::timeout(HANG_GUARD, get(&app, "/readyz")).await.expect("readyz hung");
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let body: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(
@@ -71,21 +58,12 @@ async fn a_dead_database_answers_unavailable_promptly() {
 
     // GraphQL reports it as a GraphQL error with a stable code, not as an HTTP failure, and
     // does not leak the connection error.
-    let (status, body) =
-        tokio::time::timeout(HANG_GUARD, graphql(&app, "{ status { chain } }", json!({})))
-            .await
-            .expect("graphql hung");
+    let (status, body) = tokio::time::timeout(HANG_GUARD, graphql(&app, "{ status { chain } }", json!({})))
+        .await
+        .expect("graphql hung");
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"],
-        json!("UNAVAILABLE"),
-        "{body}"
-    );
-    assert_eq!(
-        body["errors"][0]["message"],
-        json!("database unavailable"),
-        "{body}"
-    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], json!("UNAVAILABLE"), "{body}");
+    assert_eq!(body["errors"][0]["message"], json!("database unavailable"), "{body}");
 }
 
 #[tokio::test]
@@ -119,19 +97,12 @@ async fn introspection_works_and_expensive_queries_are_refused() {
     let types = data["__schema"]["types"].as_array().expect("types");
     assert!(types.iter().any(|t| t["name"] == json!("BlockNumber")));
 
-    let page = "edges { cursor node { number hash parentHash timestamp specVersion eventCount extrinsicCount } }";
-    let aliases: String = (0..6)
-        .map(|i| format!("p{i}: blocks(first: 100) {{ {page} }} "))
-        .collect();
+    let page =
+        "edges { cursor node { number hash parentHash timestamp specVersion eventCount extrinsicCount } }";
+    let aliases: String = (0..6).map(|i| format!("p{i}: blocks(first: 100) {{ {page} }} ")).collect();
     let (status, body) = graphql(&f.app, &format!("{{ {aliases} }}"), json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .expect("message")
-            .contains("too complex"),
-        "{body}"
-    );
+    assert!(body["errors"][0]["message"].as_str().expect("message").contains("too complex"), "{body}");
 
     let deep = format!(
         "{{ __schema {{ queryType {{ fields {{ type {{ {}name{} }} }} }} }} }}",
@@ -139,13 +110,7 @@ async fn introspection_works_and_expensive_queries_are_refused() {
         " }".repeat(20)
     );
     let (_, body) = graphql(&f.app, &deep, json!({})).await;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .expect("message")
-            .contains("nested too deep"),
-        "{body}"
-    );
+    assert!(body["errors"][0]["message"].as_str().expect("message").contains("nested too deep"), "{body}");
 }
 
 #[tokio::test]
@@ -153,10 +118,7 @@ async fn api_sessions_are_read_only() {
     let db = TestDb::migrated().await;
     let store = PgStore::new(taoscope_api::pool(db.url(), 1).expect("pool"));
     let client = store.pool().get().await.expect("connection");
-    let row = client
-        .query_one("SHOW default_transaction_read_only", &[])
-        .await
-        .expect("show");
+    let row = client.query_one("SHOW default_transaction_read_only", &[]).await.expect("show");
     assert_eq!(row.get::<_, String>(0), "on");
     let write = client.execute("DELETE FROM blocks", &[]).await;
     assert!(write.is_err(), "a write succeeded on an API connection");

@@ -32,8 +32,5 @@ async fn serve_answers_and_shuts_down_gracefully() {
         .expect("serve did not stop after shutdown")
         .expect("serve task panicked");
     assert!(result.is_ok(), "{result:?}");
-    assert!(
-        TcpStream::connect(addr).await.is_err(),
-        "still accepting after shutdown"
-    );
+    assert!(TcpStream::connect(addr).await.is_err(), "still accepting after shutdown");
 }

@@ -34,11 +34,7 @@ pub async fn fixture() -> Fixture {
     let db = TestDb::migrated().await;
     let client = db.client().await;
     let app = app_for(db.url());
-    Fixture {
-        _db: db,
-        app,
-        client,
-    }
+    Fixture { _db: db, app, client }
 }
 
 /// A deterministic 32-byte hash for block `n`.
@@ -56,10 +52,7 @@ pub fn block_hash_hex(n: u64) -> String {
 
 /// Block `n`'s timestamp: none for genesis, then 12 s apart.
 pub fn block_time(n: u64) -> Option<DateTime<Utc>> {
-    let start = Utc
-        .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
-        .single()
-        .expect("valid date");
+    let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single().expect("valid date");
     (n > 0).then(|| start + chrono::Duration::seconds(12 * i64::try_from(n).expect("small")))
 }
 
@@ -107,11 +100,7 @@ pub async fn insert_blocks(client: &Client, numbers: RangeInclusive<u64>, spec_v
 
 /// Sends `request` and returns the status, content type and body text.
 pub async fn send(app: &Router, request: Request<Body>) -> (StatusCode, String, String) {
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("router is infallible");
+    let response = app.clone().oneshot(request).await.expect("router is infallible");
     let status = response.status();
     let content_type = response
         .headers()
@@ -119,17 +108,8 @@ pub async fn send(app: &Router, request: Request<Body>) -> (StatusCode, String, 
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8(bytes.to_vec()).expect("utf-8 body"),
-    )
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    (status, content_type, String::from_utf8(bytes.to_vec()).expect("utf-8 body"))
 }
 
 /// `GET path`.
@@ -162,9 +142,7 @@ pub async fn data(app: &Router, query: &str, variables: Value) -> Value {
 pub async fn error(app: &Router, query: &str, variables: Value) -> Value {
     let (status, body) = graphql(app, query, variables).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let errors = body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors: {body}"));
+    let errors = body["errors"].as_array().unwrap_or_else(|| panic!("no errors: {body}"));
     assert_eq!(errors.len(), 1, "{body}");
     errors[0].clone()
 }

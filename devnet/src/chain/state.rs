@@ -40,13 +40,7 @@ impl VersionedState {
 
     /// Up to `count` keys starting with `prefix` that have a value at block `at`, in order,
     /// strictly after `start_key` when given (`state_getKeysPaged`).
-    pub fn keys_paged(
-        &self,
-        prefix: &[u8],
-        count: usize,
-        start_key: Option<&[u8]>,
-        at: u32,
-    ) -> Vec<Vec<u8>> {
+    pub fn keys_paged(&self, prefix: &[u8], count: usize, start_key: Option<&[u8]>, at: u32) -> Vec<Vec<u8>> {
         let lower = match start_key {
             Some(k) if k >= prefix => Bound::Excluded(k.to_vec()),
             _ => Bound::Included(prefix.to_vec()),

@@ -11,8 +11,8 @@ use parity_scale_codec::Encode;
 use scale_info::TypeInfo;
 
 use super::types::{
-    AccountId32, AlphaCurrency, DispatchError233, DispatchError343, DispatchInfo, NetUid,
-    NetUidStorageIndex, TaoCurrency,
+    AccountId32, AlphaCurrency, DispatchError233, DispatchError343, DispatchInfo, NetUid, NetUidStorageIndex,
+    TaoCurrency,
 };
 
 /// `frame_system::Event`, generic over the runtime's `DispatchError`.
@@ -123,8 +123,8 @@ pub mod spec233 {
 pub mod spec343 {
     #![allow(missing_docs)]
     use super::{
-        AccountId32, AlphaCurrency, BalancesEvent, DispatchError343, Encode, NetUid,
-        NetUidStorageIndex, SudoEvent, SystemEvent, TaoCurrency, TransactionPaymentEvent, TypeInfo,
+        AccountId32, AlphaCurrency, BalancesEvent, DispatchError343, Encode, NetUid, NetUidStorageIndex,
+        SudoEvent, SystemEvent, TaoCurrency, TransactionPaymentEvent, TypeInfo,
     };
 
     /// `pallet_subtensor::Event`.

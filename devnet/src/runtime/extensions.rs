@@ -139,8 +139,8 @@ fn mortal_era(block: u64, period: u64) -> [u8; 2] {
     let phase = block % period;
     let quantize_factor = (period >> 12).max(1);
     let quantized_phase = phase / quantize_factor * quantize_factor;
-    let encoded = (period.trailing_zeros() - 1).clamp(1, 15) as u16
-        | ((quantized_phase / quantize_factor) << 4) as u16;
+    let encoded =
+        (period.trailing_zeros() - 1).clamp(1, 15) as u16 | ((quantized_phase / quantize_factor) << 4) as u16;
     encoded.to_le_bytes()
 }
 

@@ -3,24 +3,20 @@
 //! Like a real node, `state_getMetadata` answers V14 and `Metadata_metadata_at_version(15)` V15;
 //! both describe the same pallets, storage, calls, events and extensions.
 
+use frame_metadata::RuntimeMetadataPrefixed;
 use frame_metadata::v14::{
-    ExtrinsicMetadata as ExtrinsicV14, PalletCallMetadata, PalletConstantMetadata,
-    PalletEventMetadata, PalletMetadata as PalletV14, PalletStorageMetadata, RuntimeMetadataV14,
-    SignedExtensionMetadata,
+    ExtrinsicMetadata as ExtrinsicV14, PalletCallMetadata, PalletConstantMetadata, PalletEventMetadata,
+    PalletMetadata as PalletV14, PalletStorageMetadata, RuntimeMetadataV14, SignedExtensionMetadata,
 };
 use frame_metadata::v15::{
     CustomMetadata, ExtrinsicMetadata as ExtrinsicV15, OuterEnums, PalletMetadata as PalletV15,
-    RuntimeApiMetadata, RuntimeApiMethodMetadata, RuntimeApiMethodParamMetadata,
-    RuntimeMetadataV15,
+    RuntimeApiMetadata, RuntimeApiMethodMetadata, RuntimeApiMethodParamMetadata, RuntimeMetadataV15,
 };
-use frame_metadata::RuntimeMetadataPrefixed;
 use parity_scale_codec::Encode;
 use scale_info::{MetaType, TypeInfo, meta_type};
 
 use super::calls::{BalancesCall, RuntimeCall, SubtensorCall, SudoCall, SystemCall, TimestampCall};
-use super::events::{
-    BalancesEvent, SudoEvent, SystemEvent, TransactionPaymentEvent, spec233, spec343,
-};
+use super::events::{BalancesEvent, SudoEvent, SystemEvent, TransactionPaymentEvent, spec233, spec343};
 use super::extensions::{Extra233, Extra343, extensions};
 use super::storage::{Declared, declared};
 use super::types::{

@@ -4,19 +4,17 @@
 
 use std::marker::PhantomData;
 
-use frame_metadata::v14::{
-    StorageEntryMetadata, StorageEntryModifier, StorageEntryType, StorageHasher,
-};
+use frame_metadata::v14::{StorageEntryMetadata, StorageEntryModifier, StorageEntryType, StorageHasher};
 use parity_scale_codec::Encode;
 use scale_info::{TypeInfo, meta_type};
 use sp_crypto_hashing::{blake2_128, twox_64, twox_128};
 
+use super::Spec;
 use super::events::{EventRecord, spec233, spec343};
 use super::types::{
     AccountId32, AccountInfo, FixedI128, FixedU128, H256, LastRuntimeUpgradeInfo233,
     LastRuntimeUpgradeInfo343, TickIndex,
 };
-use super::Spec;
 
 /// How a storage map hashes each key part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +54,9 @@ pub fn item_prefix(pallet: &str, item: &str) -> Vec<u8> {
     key
 }
 
+/// Ties a declaration to its key and value types without owning any.
+type Marker<T> = PhantomData<fn() -> T>;
+
 /// Whether a missing value reads as the type's default or as `None`. For `Optional` items the
 /// declared value type is the inner type, as in metadata.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,7 +94,7 @@ pub struct Plain<V> {
     pallet: &'static str,
     name: &'static str,
     query: Query,
-    value: PhantomData<fn() -> V>,
+    value: Marker<V>,
 }
 
 impl<V> Plain<V> {
@@ -129,7 +130,7 @@ pub struct Map<K, V> {
     name: &'static str,
     hasher: Hasher,
     query: Query,
-    types: PhantomData<fn() -> (K, V)>,
+    types: Marker<(K, V)>,
 }
 
 impl<K: Encode, V> Map<K, V> {
@@ -171,17 +172,12 @@ pub struct DoubleMap<K1, K2, V> {
     name: &'static str,
     hashers: [Hasher; 2],
     query: Query,
-    types: PhantomData<fn() -> (K1, K2, V)>,
+    types: Marker<(K1, K2, V)>,
 }
 
 impl<K1: Encode, K2: Encode, V> DoubleMap<K1, K2, V> {
     /// Declares `pallet.name` keyed by `(K1, K2)`.
-    pub const fn new(
-        pallet: &'static str,
-        name: &'static str,
-        hashers: [Hasher; 2],
-        query: Query,
-    ) -> Self {
+    pub const fn new(pallet: &'static str, name: &'static str, hashers: [Hasher; 2], query: Query) -> Self {
         DoubleMap { pallet, name, hashers, query, types: PhantomData }
     }
 
@@ -224,17 +220,12 @@ pub struct NMap3<K1, K2, K3, V> {
     name: &'static str,
     hashers: [Hasher; 3],
     query: Query,
-    types: PhantomData<fn() -> (K1, K2, K3, V)>,
+    types: Marker<(K1, K2, K3, V)>,
 }
 
 impl<K1: Encode, K2: Encode, K3: Encode, V> NMap3<K1, K2, K3, V> {
     /// Declares `pallet.name` keyed by `(K1, K2, K3)`.
-    pub const fn new(
-        pallet: &'static str,
-        name: &'static str,
-        hashers: [Hasher; 3],
-        query: Query,
-    ) -> Self {
+    pub const fn new(pallet: &'static str, name: &'static str, hashers: [Hasher; 3], query: Query) -> Self {
         NMap3 { pallet, name, hashers, query, types: PhantomData }
     }
 
@@ -283,7 +274,11 @@ const SWAP: &str = "Swap";
 /// Storage items by pallet; the constants below are the devnet's whole storage layout.
 pub mod items {
     #![allow(missing_docs)]
-    use super::*;
+    use super::{
+        AccountId32, AccountInfo, B2, D, DoubleMap, EventRecord, FixedI128, FixedU128, H256, Id,
+        LastRuntimeUpgradeInfo233, LastRuntimeUpgradeInfo343, Map, NMap3, O, Plain, ST, SWAP, SYS, TickIndex,
+        X64, spec233, spec343,
+    };
 
     // System
     pub const ACCOUNT: Map<AccountId32, AccountInfo> = Map::new(SYS, "Account", B2, D);
@@ -321,17 +316,14 @@ pub mod items {
     pub const SUBNET_ALPHA_OUT: Map<u16, u64> = Map::new(ST, "SubnetAlphaOut", Id, D);
     pub const SUBNET_TAO_IN_EMISSION: Map<u16, u64> = Map::new(ST, "SubnetTaoInEmission", Id, D);
     pub const SUBNET_ALPHA_IN_EMISSION: Map<u16, u64> = Map::new(ST, "SubnetAlphaInEmission", Id, D);
-    pub const SUBNET_ALPHA_OUT_EMISSION: Map<u16, u64> =
-        Map::new(ST, "SubnetAlphaOutEmission", Id, D);
+    pub const SUBNET_ALPHA_OUT_EMISSION: Map<u16, u64> = Map::new(ST, "SubnetAlphaOutEmission", Id, D);
     pub const PENDING_EMISSION: Map<u16, u64> = Map::new(ST, "PendingEmission", Id, D);
     pub const PENDING_SERVER_EMISSION: Map<u16, u64> = Map::new(ST, "PendingServerEmission", Id, D);
-    pub const PENDING_VALIDATOR_EMISSION: Map<u16, u64> =
-        Map::new(ST, "PendingValidatorEmission", Id, D);
+    pub const PENDING_VALIDATOR_EMISSION: Map<u16, u64> = Map::new(ST, "PendingValidatorEmission", Id, D);
     pub const PENDING_OWNER_CUT: Map<u16, u64> = Map::new(ST, "PendingOwnerCut", Id, D);
     pub const SUBNET_TAO_PROVIDED: Map<u16, u64> = Map::new(ST, "SubnetTaoProvided", Id, D);
     pub const SUBNET_ALPHA_IN_PROVIDED: Map<u16, u64> = Map::new(ST, "SubnetAlphaInProvided", Id, D);
-    pub const FIRST_EMISSION_BLOCK_NUMBER: Map<u16, u64> =
-        Map::new(ST, "FirstEmissionBlockNumber", Id, O);
+    pub const FIRST_EMISSION_BLOCK_NUMBER: Map<u16, u64> = Map::new(ST, "FirstEmissionBlockNumber", Id, O);
     pub const EMA_PRICE_HALVING_BLOCKS: Map<u16, u64> = Map::new(ST, "EMAPriceHalvingBlocks", Id, D);
     pub const SUBTOKEN_ENABLED: Map<u16, bool> = Map::new(ST, "SubtokenEnabled", Id, D);
     // SubtensorModule: subnets
@@ -352,8 +344,7 @@ pub mod items {
     pub const IMMUNITY_PERIOD: Map<u16, u16> = Map::new(ST, "ImmunityPeriod", Id, D);
     pub const BURN: Map<u16, u64> = Map::new(ST, "Burn", Id, D);
     pub const BLOCKS_SINCE_LAST_STEP: Map<u16, u64> = Map::new(ST, "BlocksSinceLastStep", Id, D);
-    pub const LAST_MECHANISM_STEP_BLOCK: Map<u16, u64> =
-        Map::new(ST, "LastMechansimStepBlock", Id, D);
+    pub const LAST_MECHANISM_STEP_BLOCK: Map<u16, u64> = Map::new(ST, "LastMechansimStepBlock", Id, D);
     // SubtensorModule: stake
     pub const OWNER: Map<AccountId32, AccountId32> = Map::new(ST, "Owner", B2, D);
     pub const TOTAL_HOTKEY_ALPHA: DoubleMap<AccountId32, u16, u64> =
@@ -368,8 +359,7 @@ pub mod items {
         DoubleMap::new(ST, "TaoDividendsPerSubnet", [Id, B2], D);
     // SubtensorModule: metagraph
     pub const KEYS: DoubleMap<u16, u16, AccountId32> = DoubleMap::new(ST, "Keys", [Id, Id], D);
-    pub const UIDS: DoubleMap<u16, AccountId32, u16> =
-        DoubleMap::new(ST, "Uids", [Id, B2], O);
+    pub const UIDS: DoubleMap<u16, AccountId32, u16> = DoubleMap::new(ST, "Uids", [Id, B2], O);
     pub const BLOCK_AT_REGISTRATION: DoubleMap<u16, u16, u64> =
         DoubleMap::new(ST, "BlockAtRegistration", [Id, Id], D);
     pub const ACTIVE: Map<u16, Vec<bool>> = Map::new(ST, "Active", Id, D);
@@ -384,8 +374,7 @@ pub mod items {
     pub const PRUNING_SCORES: Map<u16, Vec<u16>> = Map::new(ST, "PruningScores", Id, D);
     pub const VALIDATOR_PERMIT: Map<u16, Vec<bool>> = Map::new(ST, "ValidatorPermit", Id, D);
     pub const STAKE_WEIGHT: Map<u16, Vec<u16>> = Map::new(ST, "StakeWeight", Id, D);
-    pub const WEIGHTS: DoubleMap<u16, u16, Vec<(u16, u16)>> =
-        DoubleMap::new(ST, "Weights", [Id, Id], D);
+    pub const WEIGHTS: DoubleMap<u16, u16, Vec<(u16, u16)>> = DoubleMap::new(ST, "Weights", [Id, Id], D);
     pub const BONDS: DoubleMap<u16, u16, Vec<(u16, u16)>> = DoubleMap::new(ST, "Bonds", [Id, Id], D);
 
     // Swap (spec 343)
@@ -394,104 +383,103 @@ pub mod items {
     pub const ALPHA_SQRT_PRICE: Map<u16, FixedU128> = Map::new(SWAP, "AlphaSqrtPrice", X64, D);
     pub const CURRENT_TICK: Map<u16, TickIndex> = Map::new(SWAP, "CurrentTick", X64, D);
     pub const CURRENT_LIQUIDITY: Map<u16, u64> = Map::new(SWAP, "CurrentLiquidity", X64, D);
-    pub const ENABLED_USER_LIQUIDITY: Map<u16, bool> =
-        Map::new(SWAP, "EnabledUserLiquidity", X64, D);
+    pub const ENABLED_USER_LIQUIDITY: Map<u16, bool> = Map::new(SWAP, "EnabledUserLiquidity", X64, D);
 }
 
-use items::*;
+use items as i;
 
 /// Every item the runtime `spec` declares, in metadata order.
 pub fn declared(spec: Spec) -> Vec<&'static dyn Declared> {
     let mut all: Vec<&'static dyn Declared> = vec![
-        &ACCOUNT,
-        &EXTRINSIC_COUNT,
-        &BLOCK_HASH,
-        &NUMBER,
-        &PARENT_HASH,
+        &i::ACCOUNT,
+        &i::EXTRINSIC_COUNT,
+        &i::BLOCK_HASH,
+        &i::NUMBER,
+        &i::PARENT_HASH,
         match spec {
-            Spec::Dtao233 => &EVENTS_233,
-            Spec::Swap343 => &EVENTS_343,
+            Spec::Dtao233 => &i::EVENTS_233,
+            Spec::Swap343 => &i::EVENTS_343,
         },
-        &EVENT_COUNT,
+        &i::EVENT_COUNT,
         match spec {
-            Spec::Dtao233 => &LAST_RUNTIME_UPGRADE_233,
-            Spec::Swap343 => &LAST_RUNTIME_UPGRADE_343,
+            Spec::Dtao233 => &i::LAST_RUNTIME_UPGRADE_233,
+            Spec::Swap343 => &i::LAST_RUNTIME_UPGRADE_343,
         },
-        &NOW,
-        &BALANCES_TOTAL_ISSUANCE,
-        &SUDO_KEY,
-        &TAO_WEIGHT,
-        &OWNER,
-        &ALPHA_DIVIDENDS_PER_SUBNET,
-        &BLOCK_EMISSION,
-        &TOTAL_ISSUANCE,
-        &TOTAL_STAKE,
-        &SUBNET_MOVING_ALPHA,
-        &SUBNET_MOVING_PRICE,
-        &SUBNET_VOLUME,
-        &SUBNET_TAO,
-        &SUBNET_ALPHA_IN_EMISSION,
-        &SUBNET_ALPHA_OUT_EMISSION,
-        &SUBNET_TAO_IN_EMISSION,
-        &SUBNET_ALPHA_IN,
-        &SUBNET_ALPHA_OUT,
-        &TOTAL_HOTKEY_ALPHA,
-        &TOTAL_HOTKEY_SHARES,
-        &ALPHA,
-        &TOTAL_NETWORKS,
-        &SUBNET_OWNER_CUT,
-        &TEMPO,
-        &SUBNET_MECHANISM,
-        &SUBNETWORK_N,
-        &NETWORKS_ADDED,
-        &NETWORK_REGISTRATION_ALLOWED,
-        &NETWORK_REGISTERED_AT,
-        &BLOCKS_SINCE_LAST_STEP,
-        &LAST_MECHANISM_STEP_BLOCK,
-        &SUBNET_OWNER,
-        &SUBNET_OWNER_HOTKEY,
-        &KAPPA,
-        &MAX_ALLOWED_UIDS,
-        &IMMUNITY_PERIOD,
-        &ACTIVITY_CUTOFF,
-        &MAX_ALLOWED_VALIDATORS,
-        &BONDS_MOVING_AVERAGE,
-        &BURN,
-        &STAKE_WEIGHT,
-        &UIDS,
-        &KEYS,
-        &ACTIVE,
-        &RANK,
-        &TRUST,
-        &CONSENSUS,
-        &INCENTIVE,
-        &DIVIDENDS,
-        &EMISSION,
-        &LAST_UPDATE,
-        &VALIDATOR_TRUST,
-        &PRUNING_SCORES,
-        &VALIDATOR_PERMIT,
-        &WEIGHTS,
-        &BONDS,
-        &BLOCK_AT_REGISTRATION,
+        &i::NOW,
+        &i::BALANCES_TOTAL_ISSUANCE,
+        &i::SUDO_KEY,
+        &i::TAO_WEIGHT,
+        &i::OWNER,
+        &i::ALPHA_DIVIDENDS_PER_SUBNET,
+        &i::BLOCK_EMISSION,
+        &i::TOTAL_ISSUANCE,
+        &i::TOTAL_STAKE,
+        &i::SUBNET_MOVING_ALPHA,
+        &i::SUBNET_MOVING_PRICE,
+        &i::SUBNET_VOLUME,
+        &i::SUBNET_TAO,
+        &i::SUBNET_ALPHA_IN_EMISSION,
+        &i::SUBNET_ALPHA_OUT_EMISSION,
+        &i::SUBNET_TAO_IN_EMISSION,
+        &i::SUBNET_ALPHA_IN,
+        &i::SUBNET_ALPHA_OUT,
+        &i::TOTAL_HOTKEY_ALPHA,
+        &i::TOTAL_HOTKEY_SHARES,
+        &i::ALPHA,
+        &i::TOTAL_NETWORKS,
+        &i::SUBNET_OWNER_CUT,
+        &i::TEMPO,
+        &i::SUBNET_MECHANISM,
+        &i::SUBNETWORK_N,
+        &i::NETWORKS_ADDED,
+        &i::NETWORK_REGISTRATION_ALLOWED,
+        &i::NETWORK_REGISTERED_AT,
+        &i::BLOCKS_SINCE_LAST_STEP,
+        &i::LAST_MECHANISM_STEP_BLOCK,
+        &i::SUBNET_OWNER,
+        &i::SUBNET_OWNER_HOTKEY,
+        &i::KAPPA,
+        &i::MAX_ALLOWED_UIDS,
+        &i::IMMUNITY_PERIOD,
+        &i::ACTIVITY_CUTOFF,
+        &i::MAX_ALLOWED_VALIDATORS,
+        &i::BONDS_MOVING_AVERAGE,
+        &i::BURN,
+        &i::STAKE_WEIGHT,
+        &i::UIDS,
+        &i::KEYS,
+        &i::ACTIVE,
+        &i::RANK,
+        &i::TRUST,
+        &i::CONSENSUS,
+        &i::INCENTIVE,
+        &i::DIVIDENDS,
+        &i::EMISSION,
+        &i::LAST_UPDATE,
+        &i::VALIDATOR_TRUST,
+        &i::PRUNING_SCORES,
+        &i::VALIDATOR_PERMIT,
+        &i::WEIGHTS,
+        &i::BONDS,
+        &i::BLOCK_AT_REGISTRATION,
     ];
     match spec {
-        Spec::Dtao233 => all.extend([&TAO_DIVIDENDS_PER_SUBNET as &dyn Declared, &PENDING_EMISSION]),
+        Spec::Dtao233 => all.extend([&i::TAO_DIVIDENDS_PER_SUBNET as &dyn Declared, &i::PENDING_EMISSION]),
         Spec::Swap343 => all.extend([
-            &SUBNET_TAO_PROVIDED as &dyn Declared,
-            &PENDING_SERVER_EMISSION,
-            &PENDING_VALIDATOR_EMISSION,
-            &PENDING_OWNER_CUT,
-            &SUBNET_ALPHA_IN_PROVIDED,
-            &FIRST_EMISSION_BLOCK_NUMBER,
-            &EMA_PRICE_HALVING_BLOCKS,
-            &SUBTOKEN_ENABLED,
-            &FEE_RATE,
-            &SWAP_V3_INITIALIZED,
-            &ALPHA_SQRT_PRICE,
-            &CURRENT_TICK,
-            &CURRENT_LIQUIDITY,
-            &ENABLED_USER_LIQUIDITY,
+            &i::SUBNET_TAO_PROVIDED as &dyn Declared,
+            &i::PENDING_SERVER_EMISSION,
+            &i::PENDING_VALIDATOR_EMISSION,
+            &i::PENDING_OWNER_CUT,
+            &i::SUBNET_ALPHA_IN_PROVIDED,
+            &i::FIRST_EMISSION_BLOCK_NUMBER,
+            &i::EMA_PRICE_HALVING_BLOCKS,
+            &i::SUBTOKEN_ENABLED,
+            &i::FEE_RATE,
+            &i::SWAP_V3_INITIALIZED,
+            &i::ALPHA_SQRT_PRICE,
+            &i::CURRENT_TICK,
+            &i::CURRENT_LIQUIDITY,
+            &i::ENABLED_USER_LIQUIDITY,
         ]),
     }
     all
@@ -499,7 +487,7 @@ pub fn declared(spec: Spec) -> Vec<&'static dyn Declared> {
 
 /// The `System.Events` key (the same in every runtime).
 pub fn events_key() -> Vec<u8> {
-    EVENTS_233.key()
+    items::EVENTS_233.key()
 }
 
 #[cfg(test)]
@@ -518,7 +506,7 @@ mod tests {
     fn identity_double_map_key_matches_recorded_finney_weights_key() {
         // CHAIN.md §1: Weights key for netuid 23 uid 10.
         assert_eq!(
-            hex::encode(WEIGHTS.key(&23, &10)),
+            hex::encode(items::WEIGHTS.key(&23, &10)),
             "658faa385070e074c85bf6b568cf0555a1e7036061f484bc3048a64b64e35ec417000a00"
         );
     }

@@ -305,14 +305,12 @@ impl TypeInfo for Era {
     fn type_info() -> Type {
         // Variant names must be `&'static str`; build the 255 names once.
         static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-        let names = NAMES.get_or_init(|| {
-            (1..=255).map(|i| &*Box::leak(format!("Mortal{i}").into_boxed_str())).collect()
-        });
+        let names = NAMES
+            .get_or_init(|| (1..=255).map(|i| &*Box::leak(format!("Mortal{i}").into_boxed_str())).collect());
         let mut variants = Variants::new().variant("Immortal", |v| v.index(0));
         for (i, name) in (1..=255u8).zip(names) {
-            variants = variants.variant(*name, |v| {
-                v.index(i).fields(Fields::unnamed().field(|f| f.ty::<u8>()))
-            });
+            variants =
+                variants.variant(*name, |v| v.index(i).fields(Fields::unnamed().field(|f| f.ty::<u8>())));
         }
         Type::builder().path(Path::new("Era", "sp_runtime::generic::era")).variant(variants)
     }
@@ -352,10 +350,7 @@ mod tests {
     fn newtypes_encode_like_their_inner_type() {
         assert_eq!(NetUid(7).encode(), 7u16.encode());
         assert_eq!(TaoCurrency(5).encode(), 5u64.encode());
-        assert_eq!(
-            scale_info::meta_type::<NetUid>().type_id(),
-            scale_info::meta_type::<u16>().type_id()
-        );
+        assert_eq!(scale_info::meta_type::<NetUid>().type_id(), scale_info::meta_type::<u16>().type_id());
     }
 
     #[test]

@@ -25,7 +25,11 @@ impl Simulator {
         if block == 1 {
             for netuid in 1..=self.cfg.subnets {
                 let (cold, hot) = (self.actors.owner_cold(netuid), self.actors.owner_hot(netuid));
-                self.submit(cold, RuntimeCall::SubtensorModule(SubtensorCall::register_network { hotkey: hot }), block);
+                self.submit(
+                    cold,
+                    RuntimeCall::SubtensorModule(SubtensorCall::register_network { hotkey: hot }),
+                    block,
+                );
             }
             return;
         }
@@ -41,7 +45,9 @@ impl Simulator {
     fn bootstrap(&mut self, block: u64) -> bool {
         let mut sent = 0;
         for netuid in 1..self.world.subnets.len() as u16 {
-            while (self.world.subnets[netuid as usize].neurons.len() as u16) < INITIAL_NEURONS.min(self.cfg.max_uids) {
+            while (self.world.subnets[netuid as usize].neurons.len() as u16)
+                < INITIAL_NEURONS.min(self.cfg.max_uids)
+            {
                 if sent == BOOTSTRAP_PER_BLOCK {
                     return true;
                 }
@@ -53,7 +59,8 @@ impl Simulator {
                 } else {
                     self.next_miner_keys()
                 };
-                let call = RuntimeCall::SubtensorModule(SubtensorCall::burned_register { netuid, hotkey: hot });
+                let call =
+                    RuntimeCall::SubtensorModule(SubtensorCall::burned_register { netuid, hotkey: hot });
                 if self.submit(cold, call, block) != Some(true) {
                     self.pending_validators.remove(&hot);
                     return true;
@@ -88,7 +95,7 @@ impl Simulator {
                     let amount = self.rng.random_range(100..500) * TAO;
                     self.submit(cold, stake(hot, netuid, amount), block);
                 }
-                if (block + uid as u64 * 7 + u64::from(netuid)) % interval == 0 {
+                if (block + uid as u64 * 7 + u64::from(netuid)).is_multiple_of(interval) {
                     let call = self.weights_call(netuid, uid);
                     self.submit(cold, call, block);
                 }
@@ -131,7 +138,10 @@ impl Simulator {
             } else {
                 let to = *self.actors.stakers.choose(&mut self.rng).expect("stakers");
                 let value = (self.world.free(&who) / 50).max(TAO / 10);
-                Some(RuntimeCall::Balances(BalancesCall::transfer_keep_alive { dest: MultiAddress::Id(to), value }))
+                Some(RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+                    dest: MultiAddress::Id(to),
+                    value,
+                }))
             };
             if let Some(call) = call {
                 self.submit(who, call, block);
@@ -167,7 +177,11 @@ impl Simulator {
         } else {
             (held as f64 * self.rng.random_range(0.1..0.9)) as u64
         };
-        Some(RuntimeCall::SubtensorModule(SubtensorCall::remove_stake { hotkey: hot, netuid, amount_unstaked: amount }))
+        Some(RuntimeCall::SubtensorModule(SubtensorCall::remove_stake {
+            hotkey: hot,
+            netuid,
+            amount_unstaked: amount,
+        }))
     }
 
     fn move_stake_call(&mut self, who: AccountId32) -> Option<RuntimeCall> {
@@ -203,6 +217,10 @@ impl Simulator {
         }
         let netuid = self.random_subnet();
         let (cold, hot) = self.next_miner_keys();
-        self.submit(cold, RuntimeCall::SubtensorModule(SubtensorCall::burned_register { netuid, hotkey: hot }), block);
+        self.submit(
+            cold,
+            RuntimeCall::SubtensorModule(SubtensorCall::burned_register { netuid, hotkey: hot }),
+            block,
+        );
     }
 }

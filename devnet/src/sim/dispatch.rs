@@ -31,7 +31,11 @@ impl Simulator {
 
     /// Includes the `Timestamp.set` inherent.
     pub(super) fn apply_inherent(&mut self, call: RuntimeCall) {
-        self.emit(Event::ExtrinsicSuccess { class: DispatchClass::Mandatory, pays_fee: Pays::Yes, ref_time: 8_000_000 });
+        self.emit(Event::ExtrinsicSuccess {
+            class: DispatchClass::Mandatory,
+            pays_fee: Pays::Yes,
+            ref_time: 8_000_000,
+        });
         self.extrinsics.push(extrinsic::unsigned(&call));
     }
 
@@ -44,7 +48,11 @@ impl Simulator {
         });
         self.emit(Event::CodeUpdated);
         self.emit(Event::Sudid);
-        self.emit(Event::ExtrinsicSuccess { class: DispatchClass::Operational, pays_fee: Pays::No, ref_time: 1_500_000_000 });
+        self.emit(Event::ExtrinsicSuccess {
+            class: DispatchClass::Operational,
+            pays_fee: Pays::No,
+            ref_time: 1_500_000_000,
+        });
         self.extrinsics.push(extrinsic::signed(sudo, nonce, 0, block, &call));
     }
 
@@ -86,14 +94,26 @@ impl Simulator {
                     origin_netuid,
                     destination_netuid,
                     alpha_amount,
-                } => self.move_stake(who, origin_hotkey, destination_hotkey, origin_netuid, destination_netuid, alpha_amount),
-                SubtensorCall::burned_register { netuid, hotkey } => self.register(who, netuid, hotkey, block),
+                } => self.move_stake(
+                    who,
+                    origin_hotkey,
+                    destination_hotkey,
+                    origin_netuid,
+                    destination_netuid,
+                    alpha_amount,
+                ),
+                SubtensorCall::burned_register { netuid, hotkey } => {
+                    self.register(who, netuid, hotkey, block)
+                }
                 SubtensorCall::register_network { hotkey } => self.register_network(who, hotkey, block),
                 SubtensorCall::set_weights { netuid, dests, weights, .. } => {
                     self.set_weights(who, netuid, &dests, &weights, block)
                 }
             },
-            RuntimeCall::Balances(BalancesCall::transfer_keep_alive { dest: MultiAddress::Id(to), value }) => {
+            RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+                dest: MultiAddress::Id(to),
+                value,
+            }) => {
                 if !self.world.debit(who, value) {
                     return Err(Failure::NotEnoughBalanceToStake);
                 }
@@ -113,7 +133,13 @@ impl Simulator {
         &mut self.world.subnets[netuid as usize].pool
     }
 
-    fn add_stake(&mut self, cold: AccountId32, hot: AccountId32, netuid: u16, tao: u64) -> Result<(), Failure> {
+    fn add_stake(
+        &mut self,
+        cold: AccountId32,
+        hot: AccountId32,
+        netuid: u16,
+        tao: u64,
+    ) -> Result<(), Failure> {
         if tao < MIN_STAKE {
             return Err(Failure::AmountTooLow);
         }
@@ -140,7 +166,13 @@ impl Simulator {
     }
 
     /// Takes `alpha` of (hot, cold)'s stake out through the pool; emits StakeRemoved; returns TAO.
-    fn unstake_alpha(&mut self, cold: AccountId32, hot: AccountId32, netuid: u16, alpha: u64) -> Result<u64, Failure> {
+    fn unstake_alpha(
+        &mut self,
+        cold: AccountId32,
+        hot: AccountId32,
+        netuid: u16,
+        alpha: u64,
+    ) -> Result<u64, Failure> {
         if alpha == 0 || self.world.stake_of(hot, cold, netuid) < alpha {
             return Err(Failure::NotEnoughStakeToWithdraw);
         }
@@ -153,11 +185,24 @@ impl Simulator {
         s.alpha_out -= removed;
         s.volume += u128::from(tao);
         self.world.write_pool(netuid);
-        self.emit(Event::StakeRemoved { coldkey: cold, hotkey: hot, tao, alpha: removed - swap_fee, netuid, fee: swap_fee });
+        self.emit(Event::StakeRemoved {
+            coldkey: cold,
+            hotkey: hot,
+            tao,
+            alpha: removed - swap_fee,
+            netuid,
+            fee: swap_fee,
+        });
         Ok(tao)
     }
 
-    fn remove_stake(&mut self, cold: AccountId32, hot: AccountId32, netuid: u16, alpha: u64) -> Result<(), Failure> {
+    fn remove_stake(
+        &mut self,
+        cold: AccountId32,
+        hot: AccountId32,
+        netuid: u16,
+        alpha: u64,
+    ) -> Result<(), Failure> {
         let tao = self.unstake_alpha(cold, hot, netuid, alpha)?;
         self.world.credit(cold, tao);
         self.emit(Event::Deposit { who: cold, amount: tao });
@@ -181,9 +226,23 @@ impl Simulator {
             }
             let moved = self.world.remove_stake_alpha(from_hot, cold, from_net, alpha);
             let tao = (self.world.subnets[from_net as usize].pool.price() * moved as f64) as u64;
-            self.emit(Event::StakeRemoved { coldkey: cold, hotkey: from_hot, tao, alpha: moved, netuid: from_net, fee: 0 });
+            self.emit(Event::StakeRemoved {
+                coldkey: cold,
+                hotkey: from_hot,
+                tao,
+                alpha: moved,
+                netuid: from_net,
+                fee: 0,
+            });
             self.world.add_stake_alpha(to_hot, cold, to_net, moved);
-            self.emit(Event::StakeAdded { coldkey: cold, hotkey: to_hot, tao, alpha: moved, netuid: to_net, fee: 0 });
+            self.emit(Event::StakeAdded {
+                coldkey: cold,
+                hotkey: to_hot,
+                tao,
+                alpha: moved,
+                netuid: to_net,
+                fee: 0,
+            });
             tao
         } else {
             let tao = self.unstake_alpha(cold, from_hot, from_net, alpha)?;
@@ -206,7 +265,13 @@ impl Simulator {
         Ok(())
     }
 
-    fn register(&mut self, cold: AccountId32, netuid: u16, hotkey: AccountId32, block: u64) -> Result<(), Failure> {
+    fn register(
+        &mut self,
+        cold: AccountId32,
+        netuid: u16,
+        hotkey: AccountId32,
+        block: u64,
+    ) -> Result<(), Failure> {
         let burn = self.world.subnets[netuid as usize].burn;
         if !self.world.debit(cold, burn) {
             return Err(Failure::NotEnoughBalanceToStake);
@@ -236,10 +301,11 @@ impl Simulator {
             let immune = |n: &Neuron| n.registered_at + u64::from(IMMUNITY_PERIOD) > block;
             let score = |uid: usize| s.metagraph.pruning_scores.get(uid).copied().unwrap_or(0);
             let candidates: Vec<usize> = (0..s.neurons.len()).filter(|&u| !s.neurons[u].validator).collect();
-            let pool: Vec<usize> = match candidates.iter().copied().filter(|&u| !immune(&s.neurons[u])).collect::<Vec<_>>() {
-                v if !v.is_empty() => v,
-                _ => candidates,
-            };
+            let pool: Vec<usize> =
+                match candidates.iter().copied().filter(|&u| !immune(&s.neurons[u])).collect::<Vec<_>>() {
+                    v if !v.is_empty() => v,
+                    _ => candidates,
+                };
             let Some(uid) = pool.into_iter().min_by_key(|&u| (score(u), u)) else {
                 return Err(Failure::AmountTooLow);
             };
@@ -262,7 +328,12 @@ impl Simulator {
         Ok(())
     }
 
-    fn register_network(&mut self, cold: AccountId32, hotkey: AccountId32, block: u64) -> Result<(), Failure> {
+    fn register_network(
+        &mut self,
+        cold: AccountId32,
+        hotkey: AccountId32,
+        block: u64,
+    ) -> Result<(), Failure> {
         if !self.world.debit(cold, NETWORK_LOCK) {
             return Err(Failure::NotEnoughBalanceToStake);
         }
@@ -295,7 +366,14 @@ impl Simulator {
         Ok(())
     }
 
-    fn set_weights(&mut self, who: AccountId32, netuid: u16, dests: &[u16], weights: &[u16], block: u64) -> Result<(), Failure> {
+    fn set_weights(
+        &mut self,
+        who: AccountId32,
+        netuid: u16,
+        dests: &[u16],
+        weights: &[u16],
+        block: u64,
+    ) -> Result<(), Failure> {
         let s = &mut self.world.subnets[netuid as usize];
         let Some(uid) = s.neurons.iter().position(|n| n.coldkey == who && n.validator) else {
             return Err(Failure::NotEnoughStakeToWithdraw);

@@ -24,7 +24,7 @@ pub const SUBNET_MOVING_ALPHA: f64 = 0.01;
 impl Simulator {
     /// Is `netuid` due for its epoch at `block`? (finney's pre-v3.4.9 schedule)
     pub fn is_epoch_block(block: u64, netuid: u16, tempo: u16) -> bool {
-        (block + u64::from(netuid) + 1) % (u64::from(tempo) + 1) == 0
+        (block + u64::from(netuid) + 1).is_multiple_of(u64::from(tempo) + 1)
     }
 
     /// Mints this block's emission into the subnets that are live, then updates moving prices.
@@ -61,7 +61,11 @@ impl Simulator {
                 Spec::Dtao233 => update_moving_price_uncapped(old, price, SUBNET_MOVING_ALPHA),
                 Spec::Swap343 => {
                     let b = block - s.registered_at;
-                    update_moving_price(old, price, moving_alpha(SUBNET_MOVING_ALPHA, b, EMA_PRICE_HALVING_BLOCKS))
+                    update_moving_price(
+                        old,
+                        price,
+                        moving_alpha(SUBNET_MOVING_ALPHA, b, EMA_PRICE_HALVING_BLOCKS),
+                    )
                 }
             };
             world.set_moving_price(netuid, mp);
@@ -174,8 +178,14 @@ impl Simulator {
 impl super::world::World {
     /// Records `BlocksSinceLastStep` and `LastMechansimStepBlock`.
     pub fn put_step(&mut self, netuid: u16, since: u64, last: u64) {
-        self.writes.insert(items::BLOCKS_SINCE_LAST_STEP.key(&netuid), Some(parity_scale_codec::Encode::encode(&since)));
-        self.writes.insert(items::LAST_MECHANISM_STEP_BLOCK.key(&netuid), Some(parity_scale_codec::Encode::encode(&last)));
+        self.writes.insert(
+            items::BLOCKS_SINCE_LAST_STEP.key(&netuid),
+            Some(parity_scale_codec::Encode::encode(&since)),
+        );
+        self.writes.insert(
+            items::LAST_MECHANISM_STEP_BLOCK.key(&netuid),
+            Some(parity_scale_codec::Encode::encode(&last)),
+        );
     }
 
     /// Records a hotkey's dividends of the last epoch.

@@ -205,7 +205,13 @@ impl World {
     }
 
     /// Removes up to `alpha` of (hot, cold)'s stake on `netuid`; returns the alpha removed.
-    pub fn remove_stake_alpha(&mut self, hot: AccountId32, cold: AccountId32, netuid: u16, alpha: u64) -> u64 {
+    pub fn remove_stake_alpha(
+        &mut self,
+        hot: AccountId32,
+        cold: AccountId32,
+        netuid: u16,
+        alpha: u64,
+    ) -> u64 {
         let held = self.stake_of(hot, cold, netuid);
         let alpha = alpha.min(held);
         let units = self.shares.get(&(hot, cold, netuid)).copied().unwrap_or(0);

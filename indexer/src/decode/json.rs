@@ -31,7 +31,8 @@ fn typenum(types: &PortableRegistry, id: u32) -> Option<u32> {
     match ty.path.segments.last()?.as_str() {
         "UTerm" => Some(0),
         "UInt" => {
-            let param = |name: &str| ty.type_params.iter().find(|p| p.name == name).and_then(|p| p.ty).map(|t| t.id);
+            let param =
+                |name: &str| ty.type_params.iter().find(|p| p.name == name).and_then(|p| p.ty).map(|t| t.id);
             let high = typenum(types, param("U")?)?;
             let bit = u32::from(ident(types, param("B")?)? == "B1");
             Some(high * 2 + bit)
@@ -184,7 +185,9 @@ pub fn to_json(v: &Value<u32>, types: &PortableRegistry) -> Json {
             Primitive::I128(n) => json!(n.to_string()),
             Primitive::U256(b) | Primitive::I256(b) => json!(format!("0x{}", hex::encode(b))),
         },
-        ValueDef::BitSequence(bits) => json!(bits.iter().map(|b| if b { '1' } else { '0' }).collect::<String>()),
+        ValueDef::BitSequence(bits) => {
+            json!(bits.iter().map(|b| if b { '1' } else { '0' }).collect::<String>())
+        }
     }
 }
 

@@ -51,11 +51,7 @@ const RATIO_BITS: [u128; 19] = [
 /// `|tick|` is clamped to Uniswap's `MAX_TICK` (887_272).
 fn sqrt_ratio_x96_at_tick(tick: i32) -> U256 {
     let abs = tick.unsigned_abs().min(UNISWAP_MAX_TICK);
-    let mut ratio = if abs & 1 != 0 {
-        U256::from_u128(RATIO_BIT_0)
-    } else {
-        U256::from_parts(1, 0)
-    };
+    let mut ratio = if abs & 1 != 0 { U256::from_u128(RATIO_BIT_0) } else { U256::from_parts(1, 0) };
     for (i, factor) in RATIO_BITS.iter().enumerate() {
         if abs & (2 << i) != 0 {
             ratio = ratio.saturating_mul_u128(*factor).shr(128);
@@ -133,18 +129,9 @@ mod tests {
             sqrt_ratio_x96_at_tick(max),
             U256::from_parts(0xfffd_8963, 0xefd1_fc6a_5064_8849_5d95_1d52_6398_8d26)
         );
-        assert_eq!(
-            sqrt_ratio_x96_at_tick(50),
-            u256(79_426_470_787_362_580_746_886_972_461)
-        );
-        assert_eq!(
-            sqrt_ratio_x96_at_tick(100),
-            u256(79_625_275_426_524_748_796_330_556_128)
-        );
-        assert_eq!(
-            sqrt_ratio_x96_at_tick(250),
-            u256(80_224_679_980_005_306_637_834_519_095)
-        );
+        assert_eq!(sqrt_ratio_x96_at_tick(50), u256(79_426_470_787_362_580_746_886_972_461));
+        assert_eq!(sqrt_ratio_x96_at_tick(100), u256(79_625_275_426_524_748_796_330_556_128));
+        assert_eq!(sqrt_ratio_x96_at_tick(250), u256(80_224_679_980_005_306_637_834_519_095));
         assert_eq!(sqrt_ratio_x96_at_tick(0), u256(1 << 96));
     }
 
@@ -161,36 +148,18 @@ mod tests {
             // exp(t/2 · ln(1.0001)); `1.0001_f64.powf` would carry 1.0001's representation error.
             let expected = (f64::from(t) / 2.0 * 0.0001_f64.ln_1p()).exp();
             let got = sqrt_price_at_tick(t) as f64 / 2f64.powi(64);
-            assert!(
-                (got / expected - 1.0).abs() < 1e-12,
-                "tick {t}: {got} vs {expected}"
-            );
+            assert!((got / expected - 1.0).abs() < 1e-12, "tick {t}: {got} vs {expected}");
         }
     }
 
     #[test]
     fn tick_index_round_trips() {
-        for t in [
-            -300_000,
-            -12_345,
-            -1,
-            0,
-            1,
-            2,
-            3,
-            999,
-            87_654,
-            300_000,
-            TICK_INDEX_MAX,
-        ] {
+        for t in [-300_000, -12_345, -1, 0, 1, 2, 3, 999, 87_654, 300_000, TICK_INDEX_MAX] {
             let bits = sqrt_price_at_tick(t);
             assert_eq!(tick_index(bits), t, "tick {t}");
             assert_eq!(tick_index(bits - 1), t - 1, "just below tick {t}");
         }
-        assert_eq!(
-            tick_index(sqrt_price_at_tick(TICK_INDEX_MIN)),
-            TICK_INDEX_MIN
-        );
+        assert_eq!(tick_index(sqrt_price_at_tick(TICK_INDEX_MIN)), TICK_INDEX_MIN);
     }
 
     #[test]
@@ -198,13 +167,7 @@ mod tests {
         assert_eq!(tick_index(0), TICK_INDEX_MIN);
         assert_eq!(tick_index(1), TICK_INDEX_MIN);
         assert_eq!(tick_index(u128::MAX), TICK_INDEX_MAX);
-        assert_eq!(
-            sqrt_price_at_tick(i32::MAX),
-            sqrt_price_at_tick(TICK_INDEX_MAX)
-        );
-        assert_eq!(
-            sqrt_price_at_tick(i32::MIN),
-            sqrt_price_at_tick(TICK_INDEX_MIN)
-        );
+        assert_eq!(sqrt_price_at_tick(i32::MAX), sqrt_price_at_tick(TICK_INDEX_MAX));
+        assert_eq!(sqrt_price_at_tick(i32::MIN), sqrt_price_at_tick(TICK_INDEX_MIN));
     }
 }

@@ -57,15 +57,9 @@ mod tests {
         assert_eq!(Pool::new(7, 0).sqrt_price_u64f64(), 0);
         assert_eq!(Pool::new(0, 7).sqrt_price_u64f64(), 0);
         // sqrt(2) · 2^64 = 26087635650665564424.699… (floor).
-        assert_eq!(
-            Pool::new(2, 1).sqrt_price_u64f64(),
-            26_087_635_650_665_564_424
-        );
+        assert_eq!(Pool::new(2, 1).sqrt_price_u64f64(), 26_087_635_650_665_564_424);
         // Extreme reserves do not overflow.
-        assert_eq!(
-            Pool::new(u64::MAX, 1).sqrt_price_u64f64(),
-            79_228_162_514_264_337_591_396_466_687
-        );
+        assert_eq!(Pool::new(u64::MAX, 1).sqrt_price_u64f64(), 79_228_162_514_264_337_591_396_466_687);
     }
 
     #[test]
@@ -86,11 +80,7 @@ mod tests {
 
     #[test]
     fn sqrt_price_is_the_floor() {
-        for pool in [
-            Pool::new(3, 1),
-            Pool::new(123_456_789, 987),
-            Pool::new(10, 3),
-        ] {
+        for pool in [Pool::new(3, 1), Pool::new(123_456_789, 987), Pool::new(10, 3)] {
             let r = pool.sqrt_price_u64f64();
             // r² · alpha ≤ tao · 2^128 < (r+1)² · alpha
             let lhs = U256::mul_u128(r, r).saturating_mul_u128(u128::from(pool.alpha_in));
@@ -105,10 +95,7 @@ mod tests {
         assert_eq!(Pool::new(4, 9).full_range_liquidity(), 6);
         assert_eq!(Pool::new(10, 10).full_range_liquidity(), 10);
         assert_eq!(Pool::new(10, 11).full_range_liquidity(), 10);
-        assert_eq!(
-            Pool::new(u64::MAX, u64::MAX).full_range_liquidity(),
-            u64::MAX
-        );
+        assert_eq!(Pool::new(u64::MAX, u64::MAX).full_range_liquidity(), u64::MAX);
         assert_eq!(Pool::default().full_range_liquidity(), 0);
     }
 

@@ -66,9 +66,7 @@ impl Scalar for I32F32 {
         // I64F64(bma) / I64F64(1e6), then narrowed to I32F32 (drops 32 fractional bits).
         let bma = u128::from(bonds_moving_average.min(i64::MAX as u64));
         let ratio_i64f64 = (bma << 64) / 1_000_000;
-        let ratio = Self(saturate(
-            i128::try_from(ratio_i64f64 >> FRAC).unwrap_or(i128::MAX),
-        ));
+        let ratio = Self(saturate(i128::try_from(ratio_i64f64 >> FRAC).unwrap_or(i128::MAX)));
         Self::ONE.minus(ratio)
     }
 
@@ -81,11 +79,7 @@ impl Scalar for I32F32 {
         }
         stake
             .iter()
-            .map(|&s| {
-                Self(saturate(
-                    i128::try_from((u128::from(s) << FRAC) / total).unwrap_or(i128::MAX),
-                ))
-            })
+            .map(|&s| Self(saturate(i128::try_from((u128::from(s) << FRAC) / total).unwrap_or(i128::MAX))))
             .collect()
     }
 

@@ -11,11 +11,7 @@ use super::sparse::SparseMatrix;
 use super::vector;
 
 /// Per-column stake-weighted median of `scores` at majority `kappa` (a fraction, e.g. 0.5).
-pub(crate) fn weighted_median_columns<S: Scalar>(
-    stake: &[S],
-    scores: &SparseMatrix<S>,
-    kappa: S,
-) -> Vec<S> {
+pub(crate) fn weighted_median_columns<S: Scalar>(stake: &[S], scores: &SparseMatrix<S>, kappa: S) -> Vec<S> {
     let voters: Vec<usize> = (0..stake.len()).filter(|&i| stake[i] > S::ZERO).collect();
     let mut voter_stake: Vec<S> = voters.iter().map(|&i| stake[i]).collect();
     vector::normalize(&mut voter_stake);
@@ -109,15 +105,8 @@ mod tests {
     /// only themselves (masked) ⇒ C_7 = 0.400008545 and C_4..6 = 0.
     #[test]
     fn consensus_trace_from_test_bonds() {
-        let mut w = scores(
-            &[
-                &[],
-                &[],
-                &[(7, 65_535)],
-                &[(4, 16_383), (5, 32_767), (6, 49_149), (7, 65_535)],
-            ],
-            8,
-        );
+        let mut w =
+            scores(&[&[], &[], &[(7, 65_535)], &[(4, 16_383), (5, 32_767), (6, 49_149), (7, 65_535)]], 8);
         w.row_normalize();
         let stake = [0.1, 0.2, 0.3, 0.4, 0.0, 0.0, 0.0, 0.0];
         let c = weighted_median_columns(&stake, &w, 32_767.0 / 65_535.0);
@@ -129,9 +118,6 @@ mod tests {
     #[test]
     fn no_voters_gives_zero_consensus() {
         let w = scores(&[&[(1, 5)], &[(0, 5)]], 2);
-        assert_eq!(
-            weighted_median_columns(&[0.0, 0.0], &w, 0.5),
-            vec![0.0, 0.0]
-        );
+        assert_eq!(weighted_median_columns(&[0.0, 0.0], &w, 0.5), vec![0.0, 0.0]);
     }
 }

@@ -82,17 +82,8 @@ impl YumaRules {
 
     /// The rules of runtime `spec_version` (valid up to spec 422) for an epoch at `current_block` on
     /// a subnet with `tempo` whose owner hotkey has `owner_uid`.
-    pub fn for_spec(
-        spec_version: u32,
-        current_block: u64,
-        tempo: u16,
-        owner_uid: Option<u16>,
-    ) -> Self {
-        let permit_rule = if spec_version >= 273 {
-            PermitRule::TopKNonzero
-        } else {
-            PermitRule::TopK
-        };
+    pub fn for_spec(spec_version: u32, current_block: u64, tempo: u16, owner_uid: Option<u16>) -> Self {
+        let permit_rule = if spec_version >= 273 { PermitRule::TopKNonzero } else { PermitRule::TopK };
         let bonds_mask = if spec_version >= 257 {
             BondsMask::RegisteredSince(current_block.saturating_sub(u64::from(tempo)))
         } else {
@@ -103,11 +94,7 @@ impl YumaRules {
             Some(uid) if spec_version >= 252 => OwnerRule::SelfWeight(uid),
             _ => OwnerRule::None,
         };
-        Self {
-            permit_rule,
-            bonds_mask,
-            owner,
-        }
+        Self { permit_rule, bonds_mask, owner }
     }
 }
 
@@ -165,27 +152,15 @@ mod tests {
 
     #[test]
     fn rules_by_spec() {
-        assert_eq!(
-            YumaRules::for_spec(233, 1_000, 360, Some(3)),
-            YumaRules::V2_0_0
-        );
+        assert_eq!(YumaRules::for_spec(233, 1_000, 360, Some(3)), YumaRules::V2_0_0);
         let r = YumaRules::for_spec(252, 1_000, 360, Some(3));
-        assert_eq!(
-            (r.bonds_mask, r.owner),
-            (BondsMask::ValidatorLastUpdate, OwnerRule::SelfWeight(3))
-        );
+        assert_eq!((r.bonds_mask, r.owner), (BondsMask::ValidatorLastUpdate, OwnerRule::SelfWeight(3)));
         let r = YumaRules::for_spec(283, 1_000, 360, Some(3));
         assert_eq!(r.permit_rule, PermitRule::TopKNonzero);
         assert_eq!(r.bonds_mask, BondsMask::RegisteredSince(640));
         let r = YumaRules::for_spec(401, 100, 360, Some(3));
-        assert_eq!(
-            (r.bonds_mask, r.owner),
-            (BondsMask::RegisteredSince(0), OwnerRule::Privileged(3))
-        );
-        assert_eq!(
-            YumaRules::for_spec(401, 100, 360, None).owner,
-            OwnerRule::None
-        );
+        assert_eq!((r.bonds_mask, r.owner), (BondsMask::RegisteredSince(0), OwnerRule::Privileged(3)));
+        assert_eq!(YumaRules::for_spec(401, 100, 360, None).owner, OwnerRule::None);
         assert_eq!(OwnerRule::Privileged(7).privileged_uid(), Some(7));
         assert_eq!(OwnerRule::SelfWeight(7).privileged_uid(), None);
         assert_eq!(OwnerRule::SelfWeight(7).uid(), Some(7));

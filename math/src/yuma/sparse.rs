@@ -47,12 +47,7 @@ impl<S: Scalar> SparseMatrix<S> {
             .rows
             .iter()
             .enumerate()
-            .map(|(i, row)| {
-                row.iter()
-                    .copied()
-                    .filter(|&(j, v)| keep(i, usize::from(j), v))
-                    .collect()
-            })
+            .map(|(i, row)| row.iter().copied().filter(|&(j, v)| keep(i, usize::from(j), v)).collect())
             .collect();
         self.with_rows(rows)
     }
@@ -75,10 +70,7 @@ impl<S: Scalar> SparseMatrix<S> {
         outdated: impl Fn(u64, u64) -> bool,
     ) -> Self {
         self.filtered(|i, j, _| {
-            !outdated(
-                row_key.get(i).copied().unwrap_or(0),
-                col_key.get(j).copied().unwrap_or(0),
-            )
+            !outdated(row_key.get(i).copied().unwrap_or(0), col_key.get(j).copied().unwrap_or(0))
         })
     }
 
@@ -146,13 +138,7 @@ impl<S: Scalar> SparseMatrix<S> {
             .iter()
             .map(|row| {
                 row.iter().fold(S::ZERO, |acc, &(j, v)| {
-                    acc.plus(
-                        vector
-                            .get(usize::from(j))
-                            .copied()
-                            .unwrap_or(S::ZERO)
-                            .times(v),
-                    )
+                    acc.plus(vector.get(usize::from(j)).copied().unwrap_or(S::ZERO).times(v))
                 })
             })
             .collect()
@@ -160,10 +146,7 @@ impl<S: Scalar> SparseMatrix<S> {
 
     /// Row sums.
     pub(crate) fn row_sums(&self) -> Vec<S> {
-        self.rows
-            .iter()
-            .map(|row| row.iter().fold(S::ZERO, |acc, &(_, v)| acc.plus(v)))
-            .collect()
+        self.rows.iter().map(|row| row.iter().fold(S::ZERO, |acc, &(_, v)| acc.plus(v))).collect()
     }
 
     /// Caps each entry at its column's threshold; an entry above a zero threshold is dropped
@@ -176,11 +159,7 @@ impl<S: Scalar> SparseMatrix<S> {
                 row.iter()
                     .filter_map(|&(j, v)| {
                         let t = thresholds[usize::from(j)];
-                        if t < v {
-                            (S::ZERO < t).then_some((j, t))
-                        } else {
-                            Some((j, v))
-                        }
+                        if t < v { (S::ZERO < t).then_some((j, t)) } else { Some((j, v)) }
                     })
                     .collect()
             })
@@ -306,15 +285,9 @@ mod tests {
     #[test]
     fn masks() {
         let m = matrix(&[&[(0, 1), (1, 2)], &[(0, 3), (1, 4)]], 2);
-        assert_eq!(
-            m.mask_rows(&[true, false]).rows(),
-            &[vec![], vec![(0, 3.0), (1, 4.0)]]
-        );
+        assert_eq!(m.mask_rows(&[true, false]).rows(), &[vec![], vec![(0, 3.0), (1, 4.0)]]);
         assert_eq!(m.mask_diag(None).rows(), &[vec![(1, 2.0)], vec![(0, 3.0)]]);
-        assert_eq!(
-            m.mask_diag(Some(1)).rows(),
-            &[vec![(1, 2.0)], vec![(0, 3.0), (1, 4.0)]]
-        );
+        assert_eq!(m.mask_diag(Some(1)).rows(), &[vec![(1, 2.0)], vec![(0, 3.0), (1, 4.0)]]);
         // Drop (i, j) where last_update[i] <= registered[j].
         let pruned = m.mask_pairs(&[5, 1], &[3, 2], |u, r| u <= r);
         assert_eq!(pruned.rows(), &[vec![(0, 1.0), (1, 2.0)], vec![]]);
@@ -330,10 +303,7 @@ mod tests {
         assert_eq!(m.row_sums(), vec![1.0, 1.0]);
         let mut c = m.clone();
         c.col_normalize();
-        assert_eq!(
-            c.rows(),
-            &[vec![(0, 1.0), (1, 0.75 / 1.75)], vec![(1, 1.0 / 1.75)]]
-        );
+        assert_eq!(c.rows(), &[vec![(0, 1.0), (1, 0.75 / 1.75)], vec![(1, 1.0 / 1.75)]]);
         let mut u = m.clone();
         u.col_max_upscale();
         assert_eq!(u.rows(), &[vec![(0, 1.0), (1, 0.75)], vec![(1, 1.0)]]);
@@ -350,10 +320,7 @@ mod tests {
         assert_eq!(m.interpolate(&clipped, 0.0), m);
         let ema = SparseMatrix::ema(&m, &clipped, 0.25);
         assert_eq!(ema.rows(), &[vec![(0, 1.0), (1, 2.0)], vec![(1, 5.75)]]);
-        assert_eq!(
-            m.row_hadamard(&[0.5, 0.0]).rows(),
-            &[vec![(0, 2.0), (1, 1.0)], vec![(1, 0.0)]]
-        );
+        assert_eq!(m.row_hadamard(&[0.5, 0.0]).rows(), &[vec![(0, 2.0), (1, 1.0)], vec![(1, 0.0)]]);
         assert_eq!(m.columns_dense(&[1]), vec![vec![0.0], vec![8.0]]);
     }
 }

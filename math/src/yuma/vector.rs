@@ -37,10 +37,7 @@ pub(crate) fn mask<S: Scalar>(mask: &[bool], x: &mut [S]) {
 
 /// `x_i / y_i`, 0 where `y_i` is 0 (`vecdiv`).
 pub(crate) fn divide<S: Scalar>(x: &[S], y: &[S]) -> Vec<S> {
-    x.iter()
-        .zip(y)
-        .map(|(&a, &b)| if b == S::ZERO { S::ZERO } else { a.over(b) })
-        .collect()
+    x.iter().zip(y).map(|(&a, &b)| if b == S::ZERO { S::ZERO } else { a.over(b) }).collect()
 }
 
 /// Whether every entry is 0.
@@ -79,9 +76,7 @@ pub(crate) fn max_upscale_to_u16<S: Scalar>(x: &[S]) -> Vec<u16> {
         let factor = u16_max.over(max);
         return x.iter().map(|v| v.times(factor).round_to_u16()).collect();
     }
-    x.iter()
-        .map(|v| v.times(u16_max).over(max).round_to_u16())
-        .collect()
+    x.iter().map(|v| v.times(u16_max).over(max).round_to_u16()).collect()
 }
 
 #[cfg(test)]
@@ -116,15 +111,9 @@ mod tests {
 
     #[test]
     fn max_upscale() {
-        assert_eq!(
-            max_upscale_to_u16(&[0.1, 0.2, 0.05]),
-            vec![32_768, 65_535, 16_384]
-        );
+        assert_eq!(max_upscale_to_u16(&[0.1, 0.2, 0.05]), vec![32_768, 65_535, 16_384]);
         assert_eq!(max_upscale_to_u16(&[0.0, 0.0]), vec![0, 0]);
         assert_eq!(max_upscale_to_u16::<f64>(&[]), Vec::<u16>::new());
-        assert_eq!(
-            max_upscale_to_u16(&[40_000.0, 20_000.0]),
-            vec![65_535, 32_768]
-        );
+        assert_eq!(max_upscale_to_u16(&[40_000.0, 20_000.0]), vec![65_535, 32_768]);
     }
 }

@@ -1,0 +1,178 @@
+//! The command line: one clap definition for flags and their environment variables.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Taoscope: a self-hosted Bittensor indexer, dTAO analytics and GraphQL API.
+#[derive(Debug, Parser)]
+#[command(name = "taoscope", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Log filter (tracing `EnvFilter` syntax).
+    #[arg(long, global = true, env = "TAOSCOPE_LOG", default_value = "info,tokio_postgres=warn")]
+    pub log: String,
+    /// Log format.
+    #[arg(long, global = true, env = "TAOSCOPE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Everything on one machine: PostgreSQL, the devnet (or --node), the indexer and the API.
+    Up(UpArgs),
+    /// Run the embedded devnet chain and serve its JSON-RPC (WebSocket and HTTP).
+    Devnet(DevnetCmd),
+    /// Index a node's finalized blocks into PostgreSQL.
+    Index(IndexArgs),
+    /// Serve the GraphQL API over an indexed database.
+    Serve(ServeArgs),
+    /// Apply the database migrations.
+    Migrate(DatabaseArgs),
+}
+
+/// Where the database is.
+#[derive(Debug, Args, Clone)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL. Without it: the local server's `taoscope` database (created if
+    /// missing), else a private cluster started from the installed PostgreSQL binaries.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+/// The devnet's economy and clock.
+#[derive(Debug, Args, Clone)]
+pub struct DevnetArgs {
+    /// Dynamic subnets (1–128).
+    #[arg(long, env = "TAOSCOPE_DEVNET_SUBNETS", default_value_t = 16)]
+    pub subnets: u16,
+    /// RNG seed: the same seed gives the same chain.
+    #[arg(long, env = "TAOSCOPE_DEVNET_SEED", default_value_t = 42)]
+    pub seed: u64,
+    /// Wall-clock time between live blocks (e.g. 250ms, 12s).
+    #[arg(long, env = "TAOSCOPE_DEVNET_BLOCK_TIME", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub block_time: Duration,
+    /// Blocks the finalized head trails the best head.
+    #[arg(long, default_value_t = 2)]
+    pub finality_lag: u32,
+    /// Block whose extrinsics upgrade the runtime (spec 233 → 343); 0 disables the upgrade.
+    #[arg(long, default_value_t = 200)]
+    pub upgrade_at: u32,
+    /// Subnet tempo (an epoch every tempo + 1 blocks).
+    #[arg(long, default_value_t = 99)]
+    pub tempo: u16,
+}
+
+/// `taoscope devnet`.
+#[derive(Debug, Args)]
+pub struct DevnetCmd {
+    /// Address for JSON-RPC (WebSocket and HTTP on the same port).
+    #[arg(long, env = "TAOSCOPE_DEVNET_LISTEN", default_value = "127.0.0.1:9944")]
+    pub listen: SocketAddr,
+    /// Blocks of history to build before serving.
+    #[arg(long, default_value_t = 0)]
+    pub prebuilt: u32,
+    /// Economy and clock.
+    #[command(flatten)]
+    pub devnet: DevnetArgs,
+}
+
+/// `taoscope index`.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Node RPC URL (ws://, wss://, or http(s):// of the same port).
+    #[arg(long, env = "TAOSCOPE_NODE")]
+    pub node: String,
+    /// Database.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Blocks per write transaction.
+    #[arg(long, default_value_t = 100)]
+    pub batch_size: u64,
+    /// Block fetches in flight.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+}
+
+/// `taoscope serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address for the HTTP API.
+    #[arg(long, env = "TAOSCOPE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Database.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+}
+
+/// `taoscope up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Index this node instead of starting the embedded devnet.
+    #[arg(long, env = "TAOSCOPE_NODE")]
+    pub node: Option<String>,
+    /// Address for the HTTP API.
+    #[arg(long, env = "TAOSCOPE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Database.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Blocks of devnet history to build before serving.
+    #[arg(long, default_value_t = 300)]
+    pub devnet_blocks: u32,
+    /// Address of the devnet's JSON-RPC (port 0: any free port).
+    #[arg(long, env = "TAOSCOPE_DEVNET_LISTEN", default_value = "127.0.0.1:0")]
+    pub devnet_listen: SocketAddr,
+    /// Devnet economy and clock.
+    #[command(flatten)]
+    pub devnet: DevnetArgs,
+}
+
+impl DevnetArgs {
+    /// The devnet configuration with `prebuilt` blocks of history.
+    pub fn config(&self, prebuilt: u32) -> taoscope_devnet::DevnetConfig {
+        taoscope_devnet::DevnetConfig {
+            subnets: self.subnets,
+            prebuilt,
+            seed: self.seed,
+            block_time: self.block_time,
+            finality_lag: self.finality_lag,
+            upgrade_at: (self.upgrade_at > 0).then_some(self.upgrade_at),
+            tempo: self.tempo,
+            ..taoscope_devnet::DevnetConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_and_defaults_parse() {
+        let cli = Cli::parse_from(["taoscope", "devnet", "--block-time", "250ms", "--prebuilt", "5"]);
+        let Command::Devnet(d) = cli.command else { panic!("devnet") };
+        assert_eq!(d.devnet.block_time, Duration::from_millis(250));
+        assert_eq!(d.listen, "127.0.0.1:9944".parse().unwrap());
+        assert_eq!(d.devnet.config(d.prebuilt).upgrade_at, Some(200));
+    }
+}

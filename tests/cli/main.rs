@@ -1,0 +1,6 @@
+//! End-to-end tests of the `taoscope` binary: devnet → indexer → PostgreSQL → API in one
+//! process, signals, and how each kind of bad input is reported.
+
+mod bad_input;
+mod support;
+mod up;
