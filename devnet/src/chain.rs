@@ -10,10 +10,11 @@ use std::sync::Arc;
 use parity_scale_codec::Encode;
 use sp_crypto_hashing::blake2_256;
 
-use self::header::{DigestItem, Header, aura_pre_runtime, extrinsics_root};
+use self::header::{Digest, DigestItem, Header, extrinsics_root};
 use self::state::VersionedState;
 use crate::runtime::Spec;
-use crate::sim::{BuiltBlock, SLOT_MS, world::Writes};
+use crate::runtime::types::H256;
+use crate::sim::{BuiltBlock, world::Writes};
 
 /// A block as the node serves it.
 pub struct StoredBlock {
@@ -51,11 +52,11 @@ impl Chain {
         let mut chain =
             Chain { blocks: vec![], by_hash: HashMap::new(), state: VersionedState::default(), finality_lag };
         let header = Header {
-            parent_hash: [0; 32],
+            parent_hash: H256([0; 32]),
             number: 0,
-            state_root: state_root(&[0; 32], &genesis),
-            extrinsics_root: extrinsics_root(&[]),
-            digest: vec![],
+            state_root: H256(state_root(&[0; 32], &genesis)),
+            extrinsics_root: H256(extrinsics_root(&[])),
+            digest: Digest::default(),
         };
         chain.apply_writes(&genesis, 0);
         chain.push_header(header, vec![], Spec::Dtao233, 0);
@@ -78,21 +79,16 @@ impl Chain {
     pub fn push(&mut self, built: BuiltBlock) -> Arc<StoredBlock> {
         let parent = self.best();
         assert_eq!(built.number, parent.header.number + 1, "blocks are built in order");
-        let mut digest = vec![aura_pre_runtime(built.timestamp_ms / SLOT_MS)];
-        if built.upgraded {
-            digest.push(DigestItem::RuntimeEnvironmentUpdated);
-        }
-        let unsealed = Header {
-            parent_hash: parent.hash,
+        let mut header = Header {
+            parent_hash: H256(parent.hash),
             number: built.number,
-            state_root: state_root(&parent.header.state_root, &built.writes),
-            extrinsics_root: extrinsics_root(&built.extrinsics),
-            digest: digest.clone(),
+            state_root: H256(state_root(&parent.header.state_root.0, &built.writes)),
+            extrinsics_root: H256(extrinsics_root(&built.extrinsics)),
+            digest: Digest { logs: built.digest.clone() },
         };
         // The author's seal: a deterministic stand-in for an sr25519 signature.
-        let seal = [blake2_256(&unsealed.encode()), blake2_256(&unsealed.hash())].concat();
-        digest.push(DigestItem::Seal(*b"aura", seal));
-        let header = Header { digest, ..unsealed };
+        let seal = [blake2_256(&header.encode()), blake2_256(&header.hash())].concat();
+        header.digest.logs.push(DigestItem::Seal(*b"aura", seal));
         self.apply_writes(&built.writes, built.number);
         self.push_header(header, built.extrinsics, built.spec_after, built.event_count);
         self.best()

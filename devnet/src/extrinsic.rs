@@ -8,7 +8,7 @@ use sp_crypto_hashing::blake2_256;
 use crate::chain::header::with_length_prefix;
 use crate::runtime::calls::RuntimeCall;
 use crate::runtime::extensions::encode_extra;
-use crate::runtime::types::{AccountId32, MultiAddress, MultiSignature};
+use crate::runtime::types::{AccountId32, Address, MultiSignature};
 
 /// An inherent (unsigned) extrinsic carrying `call`.
 pub fn unsigned(call: &RuntimeCall) -> Vec<u8> {
@@ -30,7 +30,7 @@ pub fn signed(signer: AccountId32, nonce: u32, tip: u64, era_from: u64, call: &R
     sig[32..].copy_from_slice(&blake2_256(&half));
 
     let mut body = vec![0x84];
-    MultiAddress::Id(signer).encode_to(&mut body);
+    Address::Id(signer).encode_to(&mut body);
     MultiSignature::Sr25519(sig).encode_to(&mut body);
     body.extend_from_slice(&extra);
     body.extend_from_slice(&call_bytes);

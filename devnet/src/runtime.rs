@@ -10,6 +10,7 @@ pub mod calls;
 pub mod events;
 pub mod extensions;
 pub mod metadata;
+pub mod paths;
 pub mod storage;
 pub mod types;
 
@@ -24,8 +25,8 @@ use self::events::{
     BalancesEvent, EventRecord, SudoEvent, SystemEvent, TransactionPaymentEvent, spec233, spec343,
 };
 use self::types::{
-    AccountId32, AlphaCurrency, DispatchClass, DispatchError233, DispatchError343, DispatchInfo, ModuleError,
-    NetUid, NetUidStorageIndex, Pays, Phase, TaoCurrency, Weight,
+    AccountId32, AlphaCurrency, DispatchClass, DispatchError233, DispatchError343, DispatchInfo, H256,
+    ModuleError, NetUid, NetUidStorageIndex, Pays, Phase, TaoCurrency, Weight,
 };
 
 /// A runtime the devnet can run.
@@ -158,7 +159,7 @@ impl Spec {
     /// Events a runtime does not have (e.g. `IncentiveAlphaEmittedToMiners` before spec 343)
     /// are left out.
     pub fn encode_events(self, records: &[(Phase, Event)]) -> (Vec<u8>, usize) {
-        fn record<E: Encode + TypeInfo + 'static>(phase: Phase, event: E) -> EventRecord<E> {
+        fn record<E: Encode + TypeInfo + 'static>(phase: Phase, event: E) -> EventRecord<E, H256> {
             EventRecord { phase, event, topics: vec![] }
         }
         match self {

@@ -15,10 +15,12 @@ use rand_chacha::ChaCha8Rng;
 
 use self::actors::{Actors, TAO, VALIDATORS_PER_SUBNET};
 use self::world::{Subnet, World, Writes};
+use crate::chain::header::aura_pre_runtime;
 use crate::runtime::calls::{RuntimeCall, TimestampCall};
 use crate::runtime::storage::{events_key, items};
 use crate::runtime::types::{
-    AccountId32, FixedI128, H256, LastRuntimeUpgradeInfo233, LastRuntimeUpgradeInfo343, Phase,
+    AccountId32, Digest, DigestItem, H256, I96F32, LastRuntimeUpgradeInfo233, LastRuntimeUpgradeInfo343,
+    Phase,
 };
 use crate::runtime::{Event, Spec};
 
@@ -58,6 +60,8 @@ pub struct BuiltBlock {
     pub upgraded: bool,
     /// The `Timestamp.set` value.
     pub timestamp_ms: u64,
+    /// The runtime's digest items (the chain appends the author's seal).
+    pub digest: Vec<DigestItem>,
     /// Events emitted.
     pub event_count: usize,
 }
@@ -136,7 +140,7 @@ impl Simulator {
         put(
             w,
             items::SUBNET_MOVING_ALPHA.key(),
-            FixedI128 { bits: taoscope_math::fixed::f64_to_i96f32(economy::SUBNET_MOVING_ALPHA) }.encode(),
+            I96F32::from_bits(taoscope_math::fixed::f64_to_i96f32(economy::SUBNET_MOVING_ALPHA)).encode(),
         );
         put(w, items::TAO_WEIGHT.key(), 971_718_665_099_567_868u64.encode());
         put(w, items::SUBNET_OWNER_CUT.key(), economy::SUBNET_OWNER_CUT.encode());
@@ -194,6 +198,11 @@ impl Simulator {
         w.insert(items::EXTRINSIC_COUNT.key(), Some((self.extrinsics.len() as u32).encode()));
         w.insert(items::EVENT_COUNT.key(), Some((event_count as u32).encode()));
         w.insert(events_key(), Some(events));
+        let mut digest = vec![aura_pre_runtime(timestamp_ms / SLOT_MS)];
+        if upgrade {
+            digest.push(DigestItem::RuntimeEnvironmentUpdated);
+        }
+        w.insert(items::DIGEST.key(), Some(Digest { logs: digest.clone() }.encode()));
         if upgrade {
             self.spec = executing.next().expect("checked");
             self.upgraded_at = Some(number);
@@ -206,6 +215,7 @@ impl Simulator {
             spec_after: self.spec,
             upgraded: upgrade,
             timestamp_ms,
+            digest,
             event_count,
         }
     }

@@ -23,8 +23,8 @@ fn finney(spec: u32) -> Option<RuntimeMetadataV15> {
 }
 
 /// Compares two types structurally: primitives, composites (field names and shapes), variants
-/// (names, indices, fields), sequences, arrays, tuples, compacts. Paths and type names are not
-/// compared (ours live in other crates). Call and event enums may have fewer variants on the
+/// (names, indices, fields), sequences, arrays, tuples, compacts, and type paths (clients key
+/// decoders on them). Field type names are not compared. Call and event enums may have fewer variants on the
 /// devnet side (it declares only the calls and events it produces), never different ones.
 struct Shapes<'a> {
     ours: &'a PortableRegistry,
@@ -39,6 +39,23 @@ impl Shapes<'_> {
         }
         let ta = self.ours.resolve(a).ok_or("dangling id")?;
         let tb = self.real.resolve(b).ok_or("dangling id")?;
+        // Clients name types by path (polkadot.js, py-substrate-interface), so paths must match.
+        if !tb.path.segments.is_empty() && ta.path.segments != tb.path.segments {
+            return Err(format!(
+                "{at}: path {} vs finney {}",
+                ta.path.segments.join("::"),
+                tb.path.segments.join("::")
+            ));
+        }
+        // Type parameters with concrete types are read by clients too (polkadot.js takes the
+        // account type from `MultiAddress<AccountId, AccountIndex>`): ours must have them.
+        for pb in tb.type_params.iter().filter(|p| p.ty.is_some()) {
+            let pa = ta.type_params.iter().find(|p| p.name == pb.name).and_then(|p| p.ty);
+            match pa {
+                Some(pa) => self.same(pa.id, pb.ty.expect("filtered").id, &format!("{at}<{}>", pb.name))?,
+                None => return Err(format!("{at}: no type parameter {} (finney has it)", pb.name)),
+            }
+        }
         match (&ta.type_def, &tb.type_def) {
             (TypeDef::Primitive(x), TypeDef::Primitive(y)) if x == y => Ok(()),
             (TypeDef::Compact(x), TypeDef::Compact(y)) => self.same(x.type_param.id, y.type_param.id, at),

@@ -1,41 +1,10 @@
 //! Block headers in Substrate's encoding (blake2-256 hashed) and JSON form.
 
-use parity_scale_codec::{Compact, Decode, Encode};
+use parity_scale_codec::{Compact, Encode};
 use serde_json::{Value, json};
+
+pub use crate::runtime::types::{Digest, DigestItem, Header};
 use sp_crypto_hashing::blake2_256;
-
-/// `sp_runtime::generic::DigestItem` (the variants the devnet writes).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub enum DigestItem {
-    /// Arbitrary data.
-    #[codec(index = 0)]
-    Other(Vec<u8>),
-    /// A message from consensus to the runtime (Aura's slot).
-    #[codec(index = 6)]
-    PreRuntime([u8; 4], Vec<u8>),
-    /// A seal (the author's signature).
-    #[codec(index = 5)]
-    Seal([u8; 4], Vec<u8>),
-    /// The runtime changed (`:code` was set).
-    #[codec(index = 8)]
-    RuntimeEnvironmentUpdated,
-}
-
-/// `sp_runtime::generic::Header<u32, BlakeTwo256>`.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct Header {
-    /// Hash of the parent header.
-    pub parent_hash: [u8; 32],
-    /// Block number.
-    #[codec(compact)]
-    pub number: u32,
-    /// Root of the post-state.
-    pub state_root: [u8; 32],
-    /// Root of the extrinsics.
-    pub extrinsics_root: [u8; 32],
-    /// Digest logs.
-    pub digest: Vec<DigestItem>,
-}
 
 /// `0x`-prefixed lowercase hex.
 pub fn hex0x(bytes: &[u8]) -> String {
@@ -51,11 +20,11 @@ impl Header {
     /// The header as `chain_getHeader` returns it.
     pub fn to_json(&self) -> Value {
         json!({
-            "parentHash": hex0x(&self.parent_hash),
+            "parentHash": hex0x(&self.parent_hash.0),
             "number": format!("0x{:x}", self.number),
-            "stateRoot": hex0x(&self.state_root),
-            "extrinsicsRoot": hex0x(&self.extrinsics_root),
-            "digest": { "logs": self.digest.iter().map(|d| hex0x(&d.encode())).collect::<Vec<_>>() },
+            "stateRoot": hex0x(&self.state_root.0),
+            "extrinsicsRoot": hex0x(&self.extrinsics_root.0),
+            "digest": { "logs": self.digest.logs.iter().map(|d| hex0x(&d.encode())).collect::<Vec<_>>() },
         })
     }
 }
@@ -85,15 +54,17 @@ pub fn with_length_prefix(body: Vec<u8>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::types::H256;
+    use parity_scale_codec::Decode;
 
     #[test]
     fn header_encoding_round_trips_and_hash_is_blake2_of_encoding() {
         let h = Header {
-            parent_hash: [1; 32],
+            parent_hash: H256([1; 32]),
             number: 300,
-            state_root: [2; 32],
-            extrinsics_root: [3; 32],
-            digest: vec![aura_pre_runtime(7), DigestItem::Seal(*b"aura", vec![9; 64])],
+            state_root: H256([2; 32]),
+            extrinsics_root: H256([3; 32]),
+            digest: Digest { logs: vec![aura_pre_runtime(7), DigestItem::Seal(*b"aura", vec![9; 64])] },
         };
         let bytes = h.encode();
         assert_eq!(Header::decode(&mut &bytes[..]).unwrap(), h);

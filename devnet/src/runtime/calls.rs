@@ -8,7 +8,7 @@
 use parity_scale_codec::{Decode, Encode};
 use scale_info::TypeInfo;
 
-use super::types::{AccountId32, MultiAddress};
+use super::types::{AccountId32, Address};
 
 /// `frame_system::Call`.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
@@ -32,7 +32,7 @@ pub enum TimestampCall {
 pub enum BalancesCall {
     #[codec(index = 3)]
     transfer_keep_alive {
-        dest: MultiAddress,
+        dest: Address,
         #[codec(compact)]
         value: u64,
     },

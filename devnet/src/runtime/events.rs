@@ -166,13 +166,13 @@ pub mod spec343 {
     }
 }
 
-/// `frame_system::EventRecord<RuntimeEvent, H256>`.
+/// `frame_system::EventRecord<E = RuntimeEvent, T = H256>`.
 #[derive(Clone, Debug, Encode, TypeInfo)]
-pub struct EventRecord<E: TypeInfo + Encode + 'static> {
+pub struct EventRecord<E: TypeInfo + Encode + 'static, T: TypeInfo + Encode + 'static> {
     /// When in the block the event was emitted.
     pub phase: super::types::Phase,
     /// The event.
     pub event: E,
     /// Indexed topics (always empty on subtensor).
-    pub topics: Vec<super::types::H256>,
+    pub topics: Vec<T>,
 }

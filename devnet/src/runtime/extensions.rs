@@ -5,7 +5,9 @@ use parity_scale_codec::{Compact, Encode};
 use scale_info::{TypeInfo, meta_type};
 
 use super::Spec;
-use super::types::{Era, H256, MetadataHashMode};
+use std::marker::PhantomData;
+
+use super::types::{Era, H256, MetadataHashMode, Runtime};
 
 /// `frame_system::CheckNonZeroSender`.
 #[derive(TypeInfo)]
@@ -33,16 +35,16 @@ pub struct CheckWeight;
 pub struct ChargeTransactionPayment(#[codec(compact)] pub u64);
 /// `pallet_subtensor::SubtensorSignedExtension` (spec 233).
 #[derive(TypeInfo)]
-pub struct SubtensorSignedExtension;
+pub struct SubtensorSignedExtension<T: TypeInfo + 'static>(PhantomData<T>);
 /// `pallet_commitments::CommitmentsSignedExtension` (spec 233).
 #[derive(TypeInfo)]
-pub struct CommitmentsSignedExtension;
+pub struct CommitmentsSignedExtension<T: TypeInfo + 'static>(PhantomData<T>);
 /// `pallet_subtensor::transaction_extension::SubtensorTransactionExtension` (spec 343).
 #[derive(TypeInfo)]
-pub struct SubtensorTransactionExtension;
+pub struct SubtensorTransactionExtension<T: TypeInfo + 'static>(PhantomData<T>);
 /// `pallet_drand::drand_priority::DrandPriority` (spec 343).
 #[derive(TypeInfo)]
-pub struct DrandPriority;
+pub struct DrandPriority<T: TypeInfo + 'static>(PhantomData<T>);
 /// `frame_metadata_hash_extension::CheckMetadataHash`.
 #[derive(TypeInfo)]
 pub struct CheckMetadataHash {
@@ -60,8 +62,8 @@ pub type Extra233 = (
     CheckNonce,
     CheckWeight,
     ChargeTransactionPayment,
-    SubtensorSignedExtension,
-    CommitmentsSignedExtension,
+    SubtensorSignedExtension<Runtime>,
+    CommitmentsSignedExtension<Runtime>,
     CheckMetadataHash,
 );
 
@@ -75,8 +77,8 @@ pub type Extra343 = (
     CheckNonce,
     CheckWeight,
     ChargeTransactionPayment,
-    SubtensorTransactionExtension,
-    DrandPriority,
+    SubtensorTransactionExtension<Runtime>,
+    DrandPriority<Runtime>,
     CheckMetadataHash,
 );
 
@@ -108,12 +110,12 @@ pub fn extensions(spec: Spec) -> Vec<ExtensionInfo> {
     ];
     match spec {
         Spec::Dtao233 => list.extend([
-            ext::<SubtensorSignedExtension, ()>("SubtensorSignedExtension"),
-            ext::<CommitmentsSignedExtension, ()>("CommitmentsSignedExtension"),
+            ext::<SubtensorSignedExtension<Runtime>, ()>("SubtensorSignedExtension"),
+            ext::<CommitmentsSignedExtension<Runtime>, ()>("CommitmentsSignedExtension"),
         ]),
         Spec::Swap343 => list.extend([
-            ext::<SubtensorTransactionExtension, ()>("SubtensorTransactionExtension"),
-            ext::<DrandPriority, ()>("DrandPriority"),
+            ext::<SubtensorTransactionExtension<Runtime>, ()>("SubtensorTransactionExtension"),
+            ext::<DrandPriority<Runtime>, ()>("DrandPriority"),
         ]),
     }
     list.push(ext::<CheckMetadataHash, Option<[u8; 32]>>("CheckMetadataHash"));

@@ -18,9 +18,10 @@ use scale_info::{MetaType, TypeInfo, meta_type};
 use super::calls::{BalancesCall, RuntimeCall, SubtensorCall, SudoCall, SystemCall, TimestampCall};
 use super::events::{BalancesEvent, SudoEvent, SystemEvent, TransactionPaymentEvent, spec233, spec343};
 use super::extensions::{Extra233, Extra343, extensions};
+use super::paths::use_real_paths;
 use super::storage::{Declared, declared};
 use super::types::{
-    DispatchError233, DispatchError343, MultiAddress, MultiSignature, Runtime, UncheckedExtrinsic,
+    Address, Block, DispatchError233, DispatchError343, MultiSignature, Runtime, UncheckedExtrinsic,
 };
 use super::{RuntimeVersion, Spec};
 
@@ -147,6 +148,24 @@ fn event_enum(spec: Spec) -> MetaType {
     }
 }
 
+type Unchecked<Extra> = UncheckedExtrinsic<Address, RuntimeCall, MultiSignature, Extra>;
+
+/// The runtime's `UncheckedExtrinsic<Address, Call, Signature, Extra>` type.
+fn unchecked_extrinsic(spec: Spec) -> MetaType {
+    match spec {
+        Spec::Dtao233 => meta_type::<Unchecked<Extra233>>(),
+        Spec::Swap343 => meta_type::<Unchecked<Extra343>>(),
+    }
+}
+
+/// The runtime's `Block<Header, UncheckedExtrinsic>` type.
+fn block(spec: Spec) -> MetaType {
+    match spec {
+        Spec::Dtao233 => meta_type::<Block<Unchecked<Extra233>>>(),
+        Spec::Swap343 => meta_type::<Block<Unchecked<Extra343>>>(),
+    }
+}
+
 fn extra_type(spec: Spec) -> MetaType {
     match spec {
         Spec::Dtao233 => meta_type::<Extra233>(),
@@ -169,19 +188,16 @@ pub fn v14(spec: Spec) -> RuntimeMetadataPrefixed {
             index: p.index,
         })
         .collect();
-    let extrinsic_ty = match spec {
-        Spec::Dtao233 => {
-            meta_type::<UncheckedExtrinsic<MultiAddress, RuntimeCall, MultiSignature, Extra233>>()
-        }
-        Spec::Swap343 => {
-            meta_type::<UncheckedExtrinsic<MultiAddress, RuntimeCall, MultiSignature, Extra343>>()
-        }
+    let extrinsic = ExtrinsicV14 {
+        ty: unchecked_extrinsic(spec),
+        version: 4,
+        signed_extensions: signed_extensions_v14(spec),
     };
-    let extrinsic =
-        ExtrinsicV14 { ty: extrinsic_ty, version: 4, signed_extensions: signed_extensions_v14(spec) };
     // V14 has no outer-enum list: clients find `RuntimeEvent` through `System.Events` and
     // `RuntimeCall` through the extrinsic type, by name.
-    RuntimeMetadataV14::new(pallets, extrinsic, meta_type::<Runtime>()).into()
+    let mut md = RuntimeMetadataV14::new(pallets, extrinsic, meta_type::<Runtime>());
+    use_real_paths(&mut md.types, spec);
+    md.into()
 }
 
 /// V15 metadata of `spec`.
@@ -202,7 +218,7 @@ pub fn v15(spec: Spec) -> RuntimeMetadataPrefixed {
         .collect();
     let extrinsic = ExtrinsicV15 {
         version: 4,
-        address_ty: meta_type::<MultiAddress>(),
+        address_ty: meta_type::<Address>(),
         call_ty: meta_type::<RuntimeCall>(),
         signature_ty: meta_type::<MultiSignature>(),
         extra_ty: extra_type(spec),
@@ -213,15 +229,16 @@ pub fn v15(spec: Spec) -> RuntimeMetadataPrefixed {
         event_enum_ty: event_enum(spec),
         error_enum_ty: meta_type::<RuntimeError>(),
     };
-    RuntimeMetadataV15::new(
+    let mut md = RuntimeMetadataV15::new(
         pallets,
         extrinsic,
         meta_type::<Runtime>(),
-        runtime_apis(),
+        runtime_apis(spec),
         outer_enums,
         CustomMetadata { map: Default::default() },
-    )
-    .into()
+    );
+    use_real_paths(&mut md.types, spec);
+    md.into()
 }
 
 fn method(
@@ -232,12 +249,20 @@ fn method(
     RuntimeApiMethodMetadata { name, inputs, output, docs: vec![] }
 }
 
-/// The runtime APIs the devnet answers through `state_call`.
-fn runtime_apis() -> Vec<RuntimeApiMetadata> {
+/// The runtime APIs the devnet answers through `state_call` (plus `Core.execute_block`, whose
+/// argument is how V15 clients find the block and extrinsic types).
+fn runtime_apis(spec: Spec) -> Vec<RuntimeApiMetadata> {
     vec![
         RuntimeApiMetadata {
             name: "Core",
-            methods: vec![method("version", vec![], meta_type::<RuntimeVersion>())],
+            methods: vec![
+                method("version", vec![], meta_type::<RuntimeVersion>()),
+                method(
+                    "execute_block",
+                    vec![RuntimeApiMethodParamMetadata { name: "block", ty: block(spec) }],
+                    meta_type::<()>(),
+                ),
+            ],
             docs: vec![],
         },
         RuntimeApiMetadata {

@@ -12,8 +12,8 @@ use sp_crypto_hashing::{blake2_128, twox_64, twox_128};
 use super::Spec;
 use super::events::{EventRecord, spec233, spec343};
 use super::types::{
-    AccountId32, AccountInfo, FixedI128, FixedU128, H256, LastRuntimeUpgradeInfo233,
-    LastRuntimeUpgradeInfo343, TickIndex,
+    AccountId32, Digest, H256, I96F32, LastRuntimeUpgradeInfo233, LastRuntimeUpgradeInfo343,
+    SubtensorAccountInfo, TickIndex, U64F64,
 };
 
 /// How a storage map hashes each key part.
@@ -275,20 +275,21 @@ const SWAP: &str = "Swap";
 pub mod items {
     #![allow(missing_docs)]
     use super::{
-        AccountId32, AccountInfo, B2, D, DoubleMap, EventRecord, FixedI128, FixedU128, H256, Id,
-        LastRuntimeUpgradeInfo233, LastRuntimeUpgradeInfo343, Map, NMap3, O, Plain, ST, SWAP, SYS, TickIndex,
-        X64, spec233, spec343,
+        AccountId32, B2, D, Digest, DoubleMap, EventRecord, H256, I96F32, Id, LastRuntimeUpgradeInfo233,
+        LastRuntimeUpgradeInfo343, Map, NMap3, O, Plain, ST, SWAP, SYS, SubtensorAccountInfo, TickIndex,
+        U64F64, X64, spec233, spec343,
     };
 
     // System
-    pub const ACCOUNT: Map<AccountId32, AccountInfo> = Map::new(SYS, "Account", B2, D);
+    pub const ACCOUNT: Map<AccountId32, SubtensorAccountInfo> = Map::new(SYS, "Account", B2, D);
     pub const NUMBER: Plain<u32> = Plain::new(SYS, "Number", D);
     pub const PARENT_HASH: Plain<H256> = Plain::new(SYS, "ParentHash", D);
     pub const BLOCK_HASH: Map<u32, H256> = Map::new(SYS, "BlockHash", X64, D);
     pub const EXTRINSIC_COUNT: Plain<u32> = Plain::new(SYS, "ExtrinsicCount", O);
     pub const EVENT_COUNT: Plain<u32> = Plain::new(SYS, "EventCount", D);
-    pub const EVENTS_233: Plain<Vec<EventRecord<spec233::RuntimeEvent>>> = Plain::new(SYS, "Events", D);
-    pub const EVENTS_343: Plain<Vec<EventRecord<spec343::RuntimeEvent>>> = Plain::new(SYS, "Events", D);
+    pub const DIGEST: Plain<Digest> = Plain::new(SYS, "Digest", D);
+    pub const EVENTS_233: Plain<Vec<EventRecord<spec233::RuntimeEvent, H256>>> = Plain::new(SYS, "Events", D);
+    pub const EVENTS_343: Plain<Vec<EventRecord<spec343::RuntimeEvent, H256>>> = Plain::new(SYS, "Events", D);
     pub const LAST_RUNTIME_UPGRADE_233: Plain<LastRuntimeUpgradeInfo233> =
         Plain::new(SYS, "LastRuntimeUpgrade", O);
     pub const LAST_RUNTIME_UPGRADE_343: Plain<LastRuntimeUpgradeInfo343> =
@@ -307,9 +308,9 @@ pub mod items {
     pub const TAO_WEIGHT: Plain<u64> = Plain::new(ST, "TaoWeight", D);
     pub const SUBNET_OWNER_CUT: Plain<u16> = Plain::new(ST, "SubnetOwnerCut", D);
     pub const TOTAL_NETWORKS: Plain<u16> = Plain::new(ST, "TotalNetworks", D);
-    pub const SUBNET_MOVING_ALPHA: Plain<FixedI128> = Plain::new(ST, "SubnetMovingAlpha", D);
+    pub const SUBNET_MOVING_ALPHA: Plain<I96F32> = Plain::new(ST, "SubnetMovingAlpha", D);
     // SubtensorModule: pools
-    pub const SUBNET_MOVING_PRICE: Map<u16, FixedI128> = Map::new(ST, "SubnetMovingPrice", Id, D);
+    pub const SUBNET_MOVING_PRICE: Map<u16, I96F32> = Map::new(ST, "SubnetMovingPrice", Id, D);
     pub const SUBNET_VOLUME: Map<u16, u128> = Map::new(ST, "SubnetVolume", Id, D);
     pub const SUBNET_TAO: Map<u16, u64> = Map::new(ST, "SubnetTAO", Id, D);
     pub const SUBNET_ALPHA_IN: Map<u16, u64> = Map::new(ST, "SubnetAlphaIn", Id, D);
@@ -349,10 +350,9 @@ pub mod items {
     pub const OWNER: Map<AccountId32, AccountId32> = Map::new(ST, "Owner", B2, D);
     pub const TOTAL_HOTKEY_ALPHA: DoubleMap<AccountId32, u16, u64> =
         DoubleMap::new(ST, "TotalHotkeyAlpha", [B2, Id], D);
-    pub const TOTAL_HOTKEY_SHARES: DoubleMap<AccountId32, u16, FixedU128> =
+    pub const TOTAL_HOTKEY_SHARES: DoubleMap<AccountId32, u16, U64F64> =
         DoubleMap::new(ST, "TotalHotkeyShares", [B2, Id], D);
-    pub const ALPHA: NMap3<AccountId32, AccountId32, u16, FixedU128> =
-        NMap3::new(ST, "Alpha", [B2, B2, Id], D);
+    pub const ALPHA: NMap3<AccountId32, AccountId32, u16, U64F64> = NMap3::new(ST, "Alpha", [B2, B2, Id], D);
     pub const ALPHA_DIVIDENDS_PER_SUBNET: DoubleMap<u16, AccountId32, u64> =
         DoubleMap::new(ST, "AlphaDividendsPerSubnet", [Id, B2], D);
     pub const TAO_DIVIDENDS_PER_SUBNET: DoubleMap<u16, AccountId32, u64> =
@@ -380,7 +380,7 @@ pub mod items {
     // Swap (spec 343)
     pub const FEE_RATE: Map<u16, u16> = Map::new(SWAP, "FeeRate", X64, D);
     pub const SWAP_V3_INITIALIZED: Map<u16, bool> = Map::new(SWAP, "SwapV3Initialized", X64, D);
-    pub const ALPHA_SQRT_PRICE: Map<u16, FixedU128> = Map::new(SWAP, "AlphaSqrtPrice", X64, D);
+    pub const ALPHA_SQRT_PRICE: Map<u16, U64F64> = Map::new(SWAP, "AlphaSqrtPrice", X64, D);
     pub const CURRENT_TICK: Map<u16, TickIndex> = Map::new(SWAP, "CurrentTick", X64, D);
     pub const CURRENT_LIQUIDITY: Map<u16, u64> = Map::new(SWAP, "CurrentLiquidity", X64, D);
     pub const ENABLED_USER_LIQUIDITY: Map<u16, bool> = Map::new(SWAP, "EnabledUserLiquidity", X64, D);
@@ -396,6 +396,7 @@ pub fn declared(spec: Spec) -> Vec<&'static dyn Declared> {
         &i::BLOCK_HASH,
         &i::NUMBER,
         &i::PARENT_HASH,
+        &i::DIGEST,
         match spec {
             Spec::Dtao233 => &i::EVENTS_233,
             Spec::Swap343 => &i::EVENTS_343,

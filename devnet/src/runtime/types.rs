@@ -6,9 +6,9 @@
 
 use std::marker::PhantomData;
 
-use parity_scale_codec::{Decode, Encode};
+use parity_scale_codec::{Decode, Encode, HasCompact};
 use scale_info::build::{Fields, Variants};
-use scale_info::{Path, Type, TypeInfo};
+use scale_info::{Path, Type, TypeInfo, TypeParameter};
 
 /// A 32-byte account id (`sp_core::crypto::AccountId32`).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, Encode, Decode, TypeInfo)]
@@ -46,23 +46,123 @@ transparent_newtype! {
     AlphaCurrency(u64);
 }
 
-/// `substrate_fixed::FixedI128<U32>` (I96F32): value = bits / 2^32.
+/// `substrate_typenum::uint::UInt<U, B>`: a type-level unsigned integer (most significant bits
+/// `U`, then bit `B`), the `Frac` parameter of substrate-fixed numbers. Encodes to nothing.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
-pub struct FixedI128 {
-    /// The raw bits.
-    pub bits: i128,
+pub struct UInt<U: TypeInfo + 'static, B: TypeInfo + 'static> {
+    /// The higher bits.
+    pub msb: U,
+    /// The lowest bit.
+    pub lsb: B,
 }
 
-/// `substrate_fixed::FixedU128<U64>` (U64F64): value = bits / 2^64.
+/// `substrate_typenum::uint::UTerm`: zero.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
-pub struct FixedU128 {
+pub struct UTerm;
+
+/// `substrate_typenum::bit::B0`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
+pub struct B0;
+
+/// `substrate_typenum::bit::B1`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
+pub struct B1;
+
+/// 32 (0b100000) as a type.
+pub type U32 = UInt<UInt<UInt<UInt<UInt<UInt<UTerm, B1>, B0>, B0>, B0>, B0>, B0>;
+/// 64 as a type.
+pub type U64 = UInt<U32, B0>;
+
+/// `substrate_fixed::FixedI128<Frac>`: value = bits / 2^Frac.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
+pub struct FixedI128<Frac: TypeInfo + 'static> {
+    /// The raw bits.
+    pub bits: i128,
+    frac: PhantomData<Frac>,
+}
+
+/// `substrate_fixed::FixedU128<Frac>`: value = bits / 2^Frac.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
+pub struct FixedU128<Frac: TypeInfo + 'static> {
     /// The raw bits.
     pub bits: u128,
+    frac: PhantomData<Frac>,
+}
+
+/// I96F32 (`SubnetMovingPrice`, `SubnetMovingAlpha`).
+pub type I96F32 = FixedI128<U32>;
+/// U64F64 (`Alpha` shares, `TotalHotkeyShares`, `AlphaSqrtPrice`).
+pub type U64F64 = FixedU128<U64>;
+
+impl<Frac: TypeInfo + 'static> FixedI128<Frac> {
+    /// From raw bits.
+    pub fn from_bits(bits: i128) -> Self {
+        FixedI128 { bits, frac: PhantomData }
+    }
+}
+
+impl<Frac: TypeInfo + 'static> FixedU128<Frac> {
+    /// From raw bits.
+    pub fn from_bits(bits: u128) -> Self {
+        FixedU128 { bits, frac: PhantomData }
+    }
 }
 
 /// Uniswap-v3 style tick index of the Swap pallet.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
 pub struct TickIndex(pub i32);
+
+/// `sp_runtime::generic::DigestItem`.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum DigestItem {
+    /// A message from consensus to the runtime (Aura's slot).
+    #[codec(index = 6)]
+    PreRuntime([u8; 4], Vec<u8>),
+    /// A message from the runtime to consensus.
+    #[codec(index = 4)]
+    Consensus([u8; 4], Vec<u8>),
+    /// A seal (the author's signature).
+    #[codec(index = 5)]
+    Seal([u8; 4], Vec<u8>),
+    /// Arbitrary data.
+    #[codec(index = 0)]
+    Other(Vec<u8>),
+    /// The runtime changed (`:code` was set).
+    #[codec(index = 8)]
+    RuntimeEnvironmentUpdated,
+}
+
+/// `sp_runtime::generic::Digest` (`System.Digest`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct Digest {
+    /// The items.
+    pub logs: Vec<DigestItem>,
+}
+
+/// `sp_runtime::generic::Header<u32, BlakeTwo256>`: the block header as encoded and hashed.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct Header {
+    /// Hash of the parent header.
+    pub parent_hash: H256,
+    /// Block number.
+    #[codec(compact)]
+    pub number: u32,
+    /// Root of the post-state.
+    pub state_root: H256,
+    /// Root of the extrinsics.
+    pub extrinsics_root: H256,
+    /// Digest logs.
+    pub digest: Digest,
+}
+
+/// `sp_runtime::generic::Block<Header, Extrinsic>` (the `Core_execute_block` argument).
+#[derive(TypeInfo)]
+pub struct Block<Extrinsic: TypeInfo + 'static> {
+    /// The header.
+    pub header: Header,
+    /// The extrinsics.
+    pub extrinsics: Vec<Extrinsic>,
+}
 
 /// `frame_system::Phase`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
@@ -220,15 +320,15 @@ pub enum DispatchError343 {
     Trie(TrieError),
 }
 
-/// `pallet_balances::AccountData<u64>`.
+/// `pallet_balances::AccountData<Balance>`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
-pub struct AccountData {
+pub struct AccountData<Balance: TypeInfo + 'static> {
     /// Spendable balance.
-    pub free: u64,
+    pub free: Balance,
     /// Reserved balance.
-    pub reserved: u64,
+    pub reserved: Balance,
     /// Frozen balance.
-    pub frozen: u64,
+    pub frozen: Balance,
     /// Account flags.
     pub flags: ExtraFlags,
 }
@@ -237,11 +337,11 @@ pub struct AccountData {
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
 pub struct ExtraFlags(pub u128);
 
-/// `frame_system::AccountInfo<u32, AccountData>`.
+/// `frame_system::AccountInfo<Nonce, AccountData>`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
-pub struct AccountInfo {
+pub struct AccountInfo<Nonce: TypeInfo + 'static, AccountData: TypeInfo + 'static> {
     /// Number of transactions sent.
-    pub nonce: u32,
+    pub nonce: Nonce,
     /// Consumer references.
     pub consumers: u32,
     /// Provider references.
@@ -251,6 +351,9 @@ pub struct AccountInfo {
     /// Balances.
     pub data: AccountData,
 }
+
+/// Subtensor's `AccountInfo<u32, AccountData<u64>>` (`System.Account`).
+pub type SubtensorAccountInfo = AccountInfo<u32, AccountData<u64>>;
 
 /// `frame_system::LastRuntimeUpgradeInfo` as of spec 233 (`spec_name: RuntimeString`).
 #[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
@@ -262,9 +365,20 @@ pub struct LastRuntimeUpgradeInfo233 {
     pub spec_name: String,
 }
 
-/// `Cow<'static, str>` as it appears in spec 343 metadata: a composite around `str`.
-#[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
+/// `Cow<'static, str>` as it appears in spec 343 metadata: `Cow<T = str>`, a composite around
+/// `str` (encoded as a string).
+#[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode)]
 pub struct Cow(pub String);
+
+impl TypeInfo for Cow {
+    type Identity = Self;
+    fn type_info() -> Type {
+        Type::builder()
+            .path(Path::from_segments(["Cow"]).expect("valid path"))
+            .type_params([TypeParameter::new("T", Some(scale_info::meta_type::<str>()))])
+            .composite(Fields::unnamed().field(|f| f.ty::<str>()))
+    }
+}
 
 /// `frame_system::LastRuntimeUpgradeInfo` as of spec 343 (`spec_name: Cow<'static, str>`).
 #[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
@@ -276,16 +390,19 @@ pub struct LastRuntimeUpgradeInfo343 {
     pub spec_name: Cow,
 }
 
-/// `sp_runtime::multiaddress::MultiAddress<AccountId32, ()>`.
+/// `sp_runtime::multiaddress::MultiAddress<AccountId, AccountIndex>`.
 #[allow(missing_docs)]
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
-pub enum MultiAddress {
-    Id(AccountId32),
-    Index(#[codec(compact)] ()),
+pub enum MultiAddress<AccountId: TypeInfo + 'static, AccountIndex: TypeInfo + HasCompact + 'static> {
+    Id(AccountId),
+    Index(#[codec(compact)] AccountIndex),
     Raw(Vec<u8>),
     Address32([u8; 32]),
     Address20([u8; 20]),
 }
+
+/// Subtensor's address type: `MultiAddress<AccountId32, ()>`.
+pub type Address = MultiAddress<AccountId32, ()>;
 
 /// `sp_runtime::MultiSignature`.
 #[allow(missing_docs)]

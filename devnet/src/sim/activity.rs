@@ -8,7 +8,7 @@ use rand::seq::IndexedRandom;
 use super::Simulator;
 use super::actors::{TAO, VALIDATORS_PER_SUBNET};
 use crate::runtime::calls::{BalancesCall, RuntimeCall, SubtensorCall};
-use crate::runtime::types::{AccountId32, MultiAddress};
+use crate::runtime::types::{AccountId32, Address};
 
 /// Neurons each subnet starts with (validators included).
 const INITIAL_NEURONS: u16 = 16;
@@ -139,7 +139,7 @@ impl Simulator {
                 let to = *self.actors.stakers.choose(&mut self.rng).expect("stakers");
                 let value = (self.world.free(&who) / 50).max(TAO / 10);
                 Some(RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
-                    dest: MultiAddress::Id(to),
+                    dest: Address::Id(to),
                     value,
                 }))
             };

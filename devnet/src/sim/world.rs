@@ -10,7 +10,7 @@ use taoscope_math::pool::Pool;
 
 use crate::runtime::Spec;
 use crate::runtime::storage::items;
-use crate::runtime::types::{AccountData, AccountId32, AccountInfo, FixedI128, FixedU128, TickIndex};
+use crate::runtime::types::{AccountData, AccountId32, AccountInfo, I96F32, TickIndex, U64F64};
 
 /// Storage writes of the block being built, by key (`None` deletes).
 pub type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
@@ -122,8 +122,8 @@ pub struct World {
     pub spec: Option<Spec>,
 }
 
-fn units_to_bits(units: u64) -> FixedU128 {
-    FixedU128 { bits: (units as u128) << 64 }
+fn units_to_bits(units: u64) -> U64F64 {
+    U64F64::from_bits((units as u128) << 64)
 }
 
 impl World {
@@ -257,11 +257,11 @@ impl World {
         self.put(items::SUBNET_TAO.key(&netuid), &pool.tao);
         self.put(items::SUBNET_ALPHA_IN.key(&netuid), &pool.alpha_in);
         self.put(items::SUBNET_ALPHA_OUT.key(&netuid), &alpha_out);
-        self.put(items::SUBNET_MOVING_PRICE.key(&netuid), &FixedI128 { bits: mp });
+        self.put(items::SUBNET_MOVING_PRICE.key(&netuid), &I96F32::from_bits(mp));
         self.put(items::SUBNET_VOLUME.key(&netuid), &volume);
         if self.spec().has_swap_pallet() && netuid != 0 {
             self.put(items::SWAP_V3_INITIALIZED.key(&netuid), &true);
-            self.put(items::ALPHA_SQRT_PRICE.key(&netuid), &FixedU128 { bits: pool.sqrt_price_u64f64() });
+            self.put(items::ALPHA_SQRT_PRICE.key(&netuid), &U64F64::from_bits(pool.sqrt_price_u64f64()));
             self.put(items::CURRENT_TICK.key(&netuid), &TickIndex(pool.current_tick()));
             self.put(items::CURRENT_LIQUIDITY.key(&netuid), &pool.full_range_liquidity());
         }
