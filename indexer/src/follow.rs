@@ -109,24 +109,24 @@ impl Indexer {
         Ok(self.store.progress().await?.map_or(0, |(n, _)| n + 1))
     }
 
-    /// Makes sure the runtime in `number`'s post-state is known, fetching its metadata there
-    /// if not; returns it if it was new.
+    /// Makes sure the runtime `spec` in `number`'s post-state is known, fetching its version
+    /// and metadata there if not; returns it if it was new.
     async fn learn_runtime(
         &mut self,
         number: u64,
         hash: [u8; 32],
         spec: u32,
-        tx: u32,
     ) -> Result<Option<NewRuntime>, IndexerError> {
         if self.runtimes.contains_key(&spec) {
             return Ok(None);
         }
+        let info = self.node.runtime_version(number, hash).await?;
         let metadata = self.node.metadata(spec, number, hash).await?;
-        let runtime = Runtime::from_metadata_bytes(spec, tx, &metadata)
+        let runtime = Runtime::from_metadata_bytes(spec, info.transaction_version, &metadata)
             .map_err(|reason| IndexerError::Metadata { spec, reason })?;
-        tracing::info!(spec, block = number, "new runtime");
+        tracing::info!(spec, name = %info.spec_name, block = number, "new runtime");
         self.runtimes.insert(spec, runtime.clone());
-        Ok(Some(NewRuntime { runtime, spec_name: "node-subtensor".into(), metadata, first_block: number }))
+        Ok(Some(NewRuntime { runtime, info, metadata, first_block: number }))
     }
 
     /// The runtime in the post-state of block `number - 1` (which executes `number`).
@@ -139,8 +139,8 @@ impl Indexer {
             block: parent,
             reason: "the node has no such block".into(),
         })?;
-        let (spec, tx) = self.node.runtime_version(parent, hash).await?;
-        new.extend(self.learn_runtime(parent, hash, spec, tx).await?);
+        let spec = self.node.runtime_version(parent, hash).await?.spec_version;
+        new.extend(self.learn_runtime(parent, hash, spec).await?);
         Ok(spec)
     }
 
@@ -155,9 +155,7 @@ impl Indexer {
         let mut executing = self.executing_spec(from, &mut new).await?;
         let mut rows = Vec::with_capacity(raws.len());
         for raw in raws {
-            new.extend(
-                self.learn_runtime(raw.number, raw.hash, raw.spec_version, raw.transaction_version).await?,
-            );
+            new.extend(self.learn_runtime(raw.number, raw.hash, raw.spec_version).await?);
             // Block 0 has no parent: it is its own runtime's.
             let spec = if raw.number == 0 { raw.spec_version } else { executing };
             let runtime = &self.runtimes[&spec];

@@ -40,6 +40,19 @@ pub struct ChainIdentity {
     pub token_symbol: String,
 }
 
+/// A runtime as `state_getRuntimeVersion` describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeInfo {
+    /// `specVersion`.
+    pub spec_version: u32,
+    /// `transactionVersion`.
+    pub transaction_version: u32,
+    /// `specName` (e.g. `node-subtensor`).
+    pub spec_name: String,
+    /// `implVersion`.
+    pub impl_version: u32,
+}
+
 /// A block's raw parts as the node returns them.
 #[derive(Clone, Debug)]
 pub struct RawBlock {
@@ -183,15 +196,20 @@ impl Node {
         Ok((subxt::config::Header::number(&header), hash.0))
     }
 
-    /// The runtime version (spec, transaction) in the post-state of block `hash`.
-    pub async fn runtime_version(&self, number: u64, hash: [u8; 32]) -> Result<(u32, u32), IndexerError> {
+    /// The runtime in the post-state of block `hash`.
+    pub async fn runtime_version(&self, number: u64, hash: [u8; 32]) -> Result<RuntimeInfo, IndexerError> {
         let v = timed(
             "state_getRuntimeVersion",
             Some(number),
             self.methods.state_get_runtime_version(Some(H256(hash))),
         )
         .await?;
-        Ok((v.spec_version, v.transaction_version))
+        Ok(RuntimeInfo {
+            spec_version: v.spec_version,
+            transaction_version: v.transaction_version,
+            spec_name: v.other.get("specName").and_then(|n| n.as_str()).unwrap_or_default().to_string(),
+            impl_version: v.other.get("implVersion").and_then(|n| n.as_u64()).unwrap_or_default() as u32,
+        })
     }
 
     /// Block `number`'s header, extrinsics, events and runtime version.
@@ -212,7 +230,7 @@ impl Node {
         )
         .await?
         .unwrap_or_default();
-        let (spec_version, transaction_version) = self.runtime_version(number, hash).await?;
+        let runtime = self.runtime_version(number, hash).await?;
         Ok(RawBlock {
             number,
             hash,
@@ -221,8 +239,8 @@ impl Node {
             extrinsics_root: header.extrinsics_root.0,
             extrinsics: details.block.extrinsics.into_iter().map(|x| x.0).collect(),
             events,
-            spec_version,
-            transaction_version,
+            spec_version: runtime.spec_version,
+            transaction_version: runtime.transaction_version,
         })
     }
 

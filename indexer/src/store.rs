@@ -12,7 +12,7 @@ use tokio_postgres::{Client, NoTls};
 
 use crate::decode::{DecodedBlock, Runtime};
 use crate::error::IndexerError;
-use crate::node::{ChainIdentity, RawBlock};
+use crate::node::{ChainIdentity, RawBlock, RuntimeInfo};
 
 /// The `indexer_progress` stage this crate advances.
 pub const STAGE_BLOCKS: &str = "blocks";
@@ -63,8 +63,8 @@ const MERGE_STAGED: &str = "
 pub struct NewRuntime {
     /// The runtime.
     pub runtime: Runtime,
-    /// `spec_name`.
-    pub spec_name: String,
+    /// Its version as the node reported it.
+    pub info: RuntimeInfo,
     /// The metadata bytes.
     pub metadata: Vec<u8>,
     /// Block where it was first seen.
@@ -197,8 +197,8 @@ impl Store {
                 INSERT_RUNTIME,
                 &[
                     &(r.runtime.spec_version as i32),
-                    &r.spec_name,
-                    &1i32,
+                    &r.info.spec_name,
+                    &(r.info.impl_version as i32),
                     &(r.runtime.transaction_version as i32),
                     &version,
                     &r.metadata,

@@ -72,14 +72,15 @@ async fn indexes_the_devnet_exactly() {
         }
     }
 
-    let runtimes: Vec<(i32, i32)> = client
-        .query("SELECT spec_version, first_block::int FROM runtime_versions ORDER BY 1", &[])
+    let runtimes: Vec<(i32, i32, String, i16)> = client
+        .query("SELECT spec_version, first_block::int, spec_name, metadata_version FROM runtime_versions ORDER BY 1", &[])
         .await
         .unwrap()
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
         .collect();
-    assert_eq!(runtimes, vec![(233, 0), (343, UPGRADE_AT as i32)]);
+    let name = || "node-subtensor".to_string();
+    assert_eq!(runtimes, vec![(233, 0, name(), 15), (343, UPGRADE_AT as i32, name(), 15)]);
 
     // Stake events: 5 fields before the upgrade (the upgrade block included), 6 after.
     let stake: Vec<(i64, Value)> = client

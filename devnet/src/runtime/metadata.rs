@@ -131,12 +131,12 @@ fn signed_extensions_v14(spec: Spec) -> Vec<SignedExtensionMetadata> {
 }
 
 fn signed_extensions_v15(spec: Spec) -> Vec<frame_metadata::v15::SignedExtensionMetadata> {
-    extensions(spec)
+    signed_extensions_v14(spec)
         .into_iter()
         .map(|e| frame_metadata::v15::SignedExtensionMetadata {
             identifier: e.identifier,
             ty: e.ty,
-            additional_signed: e.implicit,
+            additional_signed: e.additional_signed,
         })
         .collect()
 }
@@ -173,10 +173,10 @@ fn extra_type(spec: Spec) -> MetaType {
     }
 }
 
-/// V14 metadata of `spec`.
-pub fn v14(spec: Spec) -> RuntimeMetadataPrefixed {
+/// The pallets of `spec` in V14 form (V15 adds only documentation).
+fn pallets_v14(spec: Spec) -> Vec<PalletV14> {
     let items = declared(spec);
-    let pallets = pallets(spec)
+    pallets(spec)
         .into_iter()
         .map(|p| PalletV14 {
             name: p.name,
@@ -187,7 +187,12 @@ pub fn v14(spec: Spec) -> RuntimeMetadataPrefixed {
             error: None,
             index: p.index,
         })
-        .collect();
+        .collect()
+}
+
+/// V14 metadata of `spec`.
+pub fn v14(spec: Spec) -> RuntimeMetadataPrefixed {
+    let pallets = pallets_v14(spec);
     let extrinsic = ExtrinsicV14 {
         ty: unchecked_extrinsic(spec),
         version: 4,
@@ -202,16 +207,15 @@ pub fn v14(spec: Spec) -> RuntimeMetadataPrefixed {
 
 /// V15 metadata of `spec`.
 pub fn v15(spec: Spec) -> RuntimeMetadataPrefixed {
-    let items = declared(spec);
-    let pallets = pallets(spec)
+    let pallets = pallets_v14(spec)
         .into_iter()
         .map(|p| PalletV15 {
             name: p.name,
-            storage: storage_of(p.name, &items),
-            calls: p.calls.map(|ty| PalletCallMetadata { ty }),
-            event: p.event.map(|ty| PalletEventMetadata { ty }),
+            storage: p.storage,
+            calls: p.calls,
+            event: p.event,
             constants: p.constants,
-            error: None,
+            error: p.error,
             index: p.index,
             docs: vec![],
         })

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 
 use frame_metadata::v14::{StorageEntryMetadata, StorageEntryModifier, StorageEntryType, StorageHasher};
 use parity_scale_codec::Encode;
-use scale_info::{TypeInfo, meta_type};
+use scale_info::{MetaType, TypeInfo, meta_type};
 use sp_crypto_hashing::{blake2_128, twox_64, twox_128};
 
 use super::Spec;
@@ -75,118 +75,116 @@ pub trait Declared: Sync {
     fn entry(&self) -> StorageEntryMetadata;
 }
 
-fn modifier(q: Query) -> StorageEntryModifier {
-    match q {
-        Query::Default => StorageEntryModifier::Default,
-        Query::Optional => StorageEntryModifier::Optional,
-    }
+/// What every declaration has: where the item lives and how absence reads.
+#[derive(Clone, Copy)]
+struct Item {
+    pallet: &'static str,
+    name: &'static str,
+    query: Query,
 }
 
-fn default_bytes<V: Encode + Default>(q: Query) -> Vec<u8> {
-    match q {
-        Query::Default => V::default().encode(),
-        Query::Optional => vec![0],
+impl Item {
+    /// `twox128(pallet) ++ twox128(name) ++ hasher(key part)…`
+    fn key(&self, parts: &[(Hasher, Vec<u8>)]) -> Vec<u8> {
+        let mut key = item_prefix(self.pallet, self.name);
+        for (hasher, encoded) in parts {
+            key.extend(hasher.hash(encoded));
+        }
+        key
+    }
+
+    fn entry<V: TypeInfo + Encode + Default + 'static>(
+        &self,
+        hashers: &[Hasher],
+        key: Option<MetaType>,
+    ) -> StorageEntryMetadata {
+        let ty = match key {
+            None => StorageEntryType::Plain(meta_type::<V>()),
+            Some(key) => StorageEntryType::Map {
+                hashers: hashers.iter().map(|h| h.metadata()).collect(),
+                key,
+                value: meta_type::<V>(),
+            },
+        };
+        let (modifier, default) = match self.query {
+            Query::Default => (StorageEntryModifier::Default, V::default().encode()),
+            Query::Optional => (StorageEntryModifier::Optional, vec![0]),
+        };
+        StorageEntryMetadata { name: self.name, modifier, ty, default, docs: vec![] }
     }
 }
 
 /// A single value.
 pub struct Plain<V> {
-    pallet: &'static str,
-    name: &'static str,
-    query: Query,
+    item: Item,
     value: Marker<V>,
 }
 
 impl<V> Plain<V> {
     /// Declares `pallet.name`.
     pub const fn new(pallet: &'static str, name: &'static str, query: Query) -> Self {
-        Plain { pallet, name, query, value: PhantomData }
+        Plain { item: Item { pallet, name, query }, value: PhantomData }
     }
 
     /// The storage key.
     pub fn key(&self) -> Vec<u8> {
-        item_prefix(self.pallet, self.name)
+        self.item.key(&[])
     }
 }
 
 impl<V: TypeInfo + Encode + Default + 'static> Declared for Plain<V> {
     fn pallet(&self) -> &'static str {
-        self.pallet
+        self.item.pallet
     }
     fn entry(&self) -> StorageEntryMetadata {
-        StorageEntryMetadata {
-            name: self.name,
-            modifier: modifier(self.query),
-            ty: StorageEntryType::Plain(meta_type::<V>()),
-            default: default_bytes::<V>(self.query),
-            docs: vec![],
-        }
+        self.item.entry::<V>(&[], None)
     }
 }
 
 /// A map with one key.
 pub struct Map<K, V> {
-    pallet: &'static str,
-    name: &'static str,
+    item: Item,
     hasher: Hasher,
-    query: Query,
     types: Marker<(K, V)>,
 }
 
 impl<K: Encode, V> Map<K, V> {
     /// Declares `pallet.name` keyed by `K` with `hasher`.
     pub const fn new(pallet: &'static str, name: &'static str, hasher: Hasher, query: Query) -> Self {
-        Map { pallet, name, hasher, query, types: PhantomData }
+        Map { item: Item { pallet, name, query }, hasher, types: PhantomData }
     }
 
     /// The storage key of `k`.
     pub fn key(&self, k: &K) -> Vec<u8> {
-        let mut key = item_prefix(self.pallet, self.name);
-        key.extend(self.hasher.hash(&k.encode()));
-        key
+        self.item.key(&[(self.hasher, k.encode())])
     }
 }
 
 impl<K: TypeInfo + Encode + 'static, V: TypeInfo + Encode + Default + 'static> Declared for Map<K, V> {
     fn pallet(&self) -> &'static str {
-        self.pallet
+        self.item.pallet
     }
     fn entry(&self) -> StorageEntryMetadata {
-        StorageEntryMetadata {
-            name: self.name,
-            modifier: modifier(self.query),
-            ty: StorageEntryType::Map {
-                hashers: vec![self.hasher.metadata()],
-                key: meta_type::<K>(),
-                value: meta_type::<V>(),
-            },
-            default: default_bytes::<V>(self.query),
-            docs: vec![],
-        }
+        self.item.entry::<V>(&[self.hasher], Some(meta_type::<K>()))
     }
 }
 
 /// A map with two keys.
 pub struct DoubleMap<K1, K2, V> {
-    pallet: &'static str,
-    name: &'static str,
+    item: Item,
     hashers: [Hasher; 2],
-    query: Query,
     types: Marker<(K1, K2, V)>,
 }
 
 impl<K1: Encode, K2: Encode, V> DoubleMap<K1, K2, V> {
     /// Declares `pallet.name` keyed by `(K1, K2)`.
     pub const fn new(pallet: &'static str, name: &'static str, hashers: [Hasher; 2], query: Query) -> Self {
-        DoubleMap { pallet, name, hashers, query, types: PhantomData }
+        DoubleMap { item: Item { pallet, name, query }, hashers, types: PhantomData }
     }
 
     /// The storage key of `(k1, k2)`.
     pub fn key(&self, k1: &K1, k2: &K2) -> Vec<u8> {
-        let mut key = item_prefix(self.pallet, self.name);
-        key.extend(self.hashers[0].hash(&k1.encode()));
-        key.extend(self.hashers[1].hash(&k2.encode()));
-        key
+        self.item.key(&[(self.hashers[0], k1.encode()), (self.hashers[1], k2.encode())])
     }
 }
 
@@ -197,45 +195,33 @@ where
     V: TypeInfo + Encode + Default + 'static,
 {
     fn pallet(&self) -> &'static str {
-        self.pallet
+        self.item.pallet
     }
     fn entry(&self) -> StorageEntryMetadata {
-        StorageEntryMetadata {
-            name: self.name,
-            modifier: modifier(self.query),
-            ty: StorageEntryType::Map {
-                hashers: self.hashers.iter().map(|h| h.metadata()).collect(),
-                key: meta_type::<(K1, K2)>(),
-                value: meta_type::<V>(),
-            },
-            default: default_bytes::<V>(self.query),
-            docs: vec![],
-        }
+        self.item.entry::<V>(&self.hashers, Some(meta_type::<(K1, K2)>()))
     }
 }
 
 /// A map with three keys.
 pub struct NMap3<K1, K2, K3, V> {
-    pallet: &'static str,
-    name: &'static str,
+    item: Item,
     hashers: [Hasher; 3],
-    query: Query,
     types: Marker<(K1, K2, K3, V)>,
 }
 
 impl<K1: Encode, K2: Encode, K3: Encode, V> NMap3<K1, K2, K3, V> {
     /// Declares `pallet.name` keyed by `(K1, K2, K3)`.
     pub const fn new(pallet: &'static str, name: &'static str, hashers: [Hasher; 3], query: Query) -> Self {
-        NMap3 { pallet, name, hashers, query, types: PhantomData }
+        NMap3 { item: Item { pallet, name, query }, hashers, types: PhantomData }
     }
 
     /// The storage key of `(k1, k2, k3)`.
     pub fn key(&self, k1: &K1, k2: &K2, k3: &K3) -> Vec<u8> {
-        let mut key = item_prefix(self.pallet, self.name);
-        key.extend(self.hashers[0].hash(&k1.encode()));
-        key.extend(self.hashers[1].hash(&k2.encode()));
-        key.extend(self.hashers[2].hash(&k3.encode()));
-        key
+        self.item.key(&[
+            (self.hashers[0], k1.encode()),
+            (self.hashers[1], k2.encode()),
+            (self.hashers[2], k3.encode()),
+        ])
     }
 }
 
@@ -247,20 +233,10 @@ where
     V: TypeInfo + Encode + Default + 'static,
 {
     fn pallet(&self) -> &'static str {
-        self.pallet
+        self.item.pallet
     }
     fn entry(&self) -> StorageEntryMetadata {
-        StorageEntryMetadata {
-            name: self.name,
-            modifier: modifier(self.query),
-            ty: StorageEntryType::Map {
-                hashers: self.hashers.iter().map(|h| h.metadata()).collect(),
-                key: meta_type::<(K1, K2, K3)>(),
-                value: meta_type::<V>(),
-            },
-            default: default_bytes::<V>(self.query),
-            docs: vec![],
-        }
+        self.item.entry::<V>(&self.hashers, Some(meta_type::<(K1, K2, K3)>()))
     }
 }
 
