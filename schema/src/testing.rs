@@ -132,9 +132,16 @@ impl Drop for TestDb {
 /// Returns `None` (after saying why on stderr) when they are absent, so a test can skip; under
 /// CI (`CI` set) their absence is a failure, never a skip.
 pub fn fixtures_dir() -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("TAOSCOPE_FIXTURES")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"));
+    // The runtime CARGO_MANIFEST_DIR (set by cargo for the package being tested) is used rather
+    // than the compile-time one, which may name another checkout sharing the build cache.
+    let dir = std::env::var_os("TAOSCOPE_FIXTURES").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        let manifest =
+            std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+        let manifest = std::path::PathBuf::from(manifest);
+        // Member crates sit one level below the project root (which holds Cargo.lock).
+        let root = if manifest.join("Cargo.lock").exists() { manifest } else { manifest.join("..") };
+        root.join("../shared/fixtures")
+    });
     if dir.join("finney").is_dir() {
         return Some(dir);
     }
