@@ -42,6 +42,38 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply the database migrations.
     Migrate(DatabaseArgs),
+    /// Inspect a runtime metadata blob, or decode a storage key and value with it.
+    #[command(subcommand)]
+    Metadata(MetadataCmd),
+}
+
+/// `taoscope metadata`.
+#[derive(Debug, Subcommand)]
+pub enum MetadataCmd {
+    /// Summarise a metadata blob: spec version, metadata version, pallets with their storage
+    /// items and events.
+    Inspect {
+        /// A `RuntimeMetadataPrefixed` file (as `state_getMetadata` returns it, raw bytes or hex).
+        file: std::path::PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decode one storage key and value with a metadata blob.
+    Decode {
+        /// The metadata file.
+        #[arg(long)]
+        metadata: std::path::PathBuf,
+        /// The storage item, as `Pallet.Item` (e.g. `SubtensorModule.SubnetTAO`).
+        #[arg(long)]
+        item: String,
+        /// The full storage key, hex.
+        #[arg(long)]
+        key: String,
+        /// The value, hex.
+        #[arg(long)]
+        value: Option<String>,
+    },
 }
 
 /// Where the database is.

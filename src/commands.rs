@@ -3,6 +3,7 @@
 
 pub mod devnet;
 pub mod index;
+pub mod metadata;
 pub mod migrate;
 pub mod serve;
 pub mod up;

@@ -49,6 +49,7 @@ async fn main() -> ExitCode {
         Command::Index(args) => commands::index::run(args).await,
         Command::Serve(args) => commands::serve::run(args).await,
         Command::Migrate(args) => commands::migrate::run(args).await,
+        Command::Metadata(args) => commands::metadata::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

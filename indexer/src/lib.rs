@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod error;
 pub mod follow;
+pub mod inspect;
 pub mod node;
 pub mod store;
 
