@@ -18,6 +18,7 @@ use subxt::metadata::{ArcMetadata, Metadata};
 use taoscope_schema::AccountId;
 
 use crate::node::RawBlock;
+use crate::rows::Failure;
 
 /// A runtime's decoding context.
 #[derive(Clone, Debug)]
@@ -116,18 +117,6 @@ pub struct DecodedBlock {
     pub events: Vec<EventRow>,
 }
 
-/// Why a block's events could not be decoded.
-#[derive(Debug, thiserror::Error)]
-#[error("block {block}: cannot decode events with runtime {spec}: {reason}")]
-pub struct DecodeError {
-    /// The block.
-    pub block: u64,
-    /// The runtime used.
-    pub spec: u32,
-    /// What failed.
-    pub reason: String,
-}
-
 fn fields_json(
     bytes: &[u8],
     fields: &[scale_info::Field<scale_info::form::PortableForm>],
@@ -153,51 +142,33 @@ fn signer(address: &[u8]) -> String {
     AccountId(id.try_into().expect("32 bytes")).to_ss58()
 }
 
-/// Decodes `raw` with `runtime` (which must be the runtime that executed it).
-pub async fn decode_block(raw: &RawBlock, runtime: &Runtime) -> Result<DecodedBlock, DecodeError> {
+/// Decodes `raw` with `runtime` (which must be the runtime that executed it). What does not
+/// decode is returned as failures (a block's events as a whole, or one extrinsic), with the
+/// raw bytes; the rest of the block is still decoded.
+pub async fn decode_block(raw: &RawBlock, runtime: &Runtime) -> (DecodedBlock, Vec<Failure>) {
+    let mut failures = Vec::new();
     let client = OfflineClient::new_with_config(Pinned(runtime.clone()));
-    let at = client.at_block(raw.number).map_err(|e| DecodeError {
-        block: raw.number,
-        spec: runtime.spec_version,
-        reason: e.to_string(),
-    })?;
+    let at = match client.at_block(raw.number) {
+        Ok(at) => at,
+        Err(e) => {
+            failures.push(Failure {
+                kind: "events",
+                item: String::new(),
+                reason: e.to_string(),
+                raw: raw.events.clone(),
+            });
+            return (DecodedBlock { timestamp_ms: None, extrinsics: vec![], events: vec![] }, failures);
+        }
+    };
     let md = &runtime.metadata;
     let types = md.types();
-    let err = |reason: String| DecodeError { block: raw.number, spec: runtime.spec_version, reason };
-
-    let mut events = Vec::new();
-    let mut outcome: Vec<Option<bool>> = vec![None; raw.extrinsics.len()];
-    for (index, ev) in at.events().from_bytes(raw.events.clone()).iter().enumerate() {
-        let ev = ev.map_err(|e| err(e.to_string()))?;
-        let variant = md
-            .pallet_by_event_index(ev.pallet_index())
-            .and_then(|p| p.event_variant_by_index(ev.event_index()))
-            .ok_or_else(|| err(format!("unknown event {}:{}", ev.pallet_index(), ev.event_index())))?;
-        let data = fields_json(ev.field_bytes(), &variant.fields, types)
-            .map_err(|e| err(format!("{}.{}: {e}", ev.pallet_name(), ev.event_name())))?;
-        let (phase, extrinsic_index) = match ev.phase() {
-            Phase::ApplyExtrinsic(i) => ("apply_extrinsic", Some(i as i32)),
-            Phase::Initialization => ("initialization", None),
-            Phase::Finalization => ("finalization", None),
-        };
-        if let (Some(i), "System") = (extrinsic_index, ev.pallet_name()) {
-            let slot = outcome.get_mut(i as usize);
-            match (ev.event_name(), slot) {
-                ("ExtrinsicSuccess", Some(s)) => *s = Some(true),
-                ("ExtrinsicFailed", Some(s)) => *s = Some(false),
-                _ => {}
-            }
+    let (events, outcome) = match decode_events(&at, raw, md, types) {
+        Ok(decoded) => decoded,
+        Err(reason) => {
+            failures.push(Failure { kind: "events", item: String::new(), reason, raw: raw.events.clone() });
+            (vec![], vec![None; raw.extrinsics.len()])
         }
-        events.push(EventRow {
-            index: index as i32,
-            phase,
-            extrinsic_index,
-            pallet: ev.pallet_name().to_string(),
-            name: ev.event_name().to_string(),
-            raw: ev.bytes().to_vec(),
-            data,
-        });
-    }
+    };
 
     let mut extrinsics = Vec::with_capacity(raw.extrinsics.len());
     let mut timestamp_ms = None;
@@ -227,6 +198,12 @@ pub async fn decode_block(raw: &RawBlock, runtime: &Runtime) -> Result<DecodedBl
             }
             Err(e) => {
                 tracing::warn!(block = raw.number, index, error = %e, "extrinsic does not decode; keeping raw bytes");
+                failures.push(Failure {
+                    kind: "extrinsic",
+                    item: index.to_string(),
+                    reason: e.to_string(),
+                    raw: bytes.clone(),
+                });
                 ExtrinsicRow {
                     index: index as i32,
                     hash,
@@ -241,5 +218,49 @@ pub async fn decode_block(raw: &RawBlock, runtime: &Runtime) -> Result<DecodedBl
         };
         extrinsics.push(row);
     }
-    Ok(DecodedBlock { timestamp_ms, extrinsics, events })
+    (DecodedBlock { timestamp_ms, extrinsics, events }, failures)
+}
+
+type Outcomes = Vec<Option<bool>>;
+
+/// Decodes a block's events; also returns each extrinsic's success flag.
+fn decode_events(
+    at: &subxt::client::ClientAtBlock<Pinned, subxt::client::OfflineClientAtBlockImpl<Pinned>>,
+    raw: &RawBlock,
+    md: &Metadata,
+    types: &PortableRegistry,
+) -> Result<(Vec<EventRow>, Outcomes), String> {
+    let mut events = Vec::new();
+    let mut outcome: Outcomes = vec![None; raw.extrinsics.len()];
+    for (index, ev) in at.events().from_bytes(raw.events.clone()).iter().enumerate() {
+        let ev = ev.map_err(|e| e.to_string())?;
+        let variant = md
+            .pallet_by_event_index(ev.pallet_index())
+            .and_then(|p| p.event_variant_by_index(ev.event_index()))
+            .ok_or_else(|| format!("unknown event {}:{}", ev.pallet_index(), ev.event_index()))?;
+        let data = fields_json(ev.field_bytes(), &variant.fields, types)
+            .map_err(|e| format!("{}.{}: {e}", ev.pallet_name(), ev.event_name()))?;
+        let (phase, extrinsic_index) = match ev.phase() {
+            Phase::ApplyExtrinsic(i) => ("apply_extrinsic", Some(i as i32)),
+            Phase::Initialization => ("initialization", None),
+            Phase::Finalization => ("finalization", None),
+        };
+        if let (Some(i), "System") = (extrinsic_index, ev.pallet_name()) {
+            match (ev.event_name(), outcome.get_mut(i as usize)) {
+                ("ExtrinsicSuccess", Some(s)) => *s = Some(true),
+                ("ExtrinsicFailed", Some(s)) => *s = Some(false),
+                _ => {}
+            }
+        }
+        events.push(EventRow {
+            index: index as i32,
+            phase,
+            extrinsic_index,
+            pallet: ev.pallet_name().to_string(),
+            name: ev.event_name().to_string(),
+            raw: ev.bytes().to_vec(),
+            data,
+        });
+    }
+    Ok((events, outcome))
 }

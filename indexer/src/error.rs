@@ -61,6 +61,14 @@ pub enum IndexerError {
         /// Genesis of the node.
         node_genesis: String,
     },
+    /// `--from` is past what the database holds: indexing there would leave a gap.
+    #[error("the database is indexed up to block {indexed}; starting at --from {from} would leave a gap (omit --from to resume at {})", indexed + 1)]
+    Gap {
+        /// Last indexed block.
+        indexed: u64,
+        /// The requested start.
+        from: u64,
+    },
     /// Another indexer is writing to this database.
     #[error("another indexer is already writing to this database")]
     AlreadyRunning,

@@ -9,10 +9,15 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt, TryStreamExt};
 use tokio_util::sync::CancellationToken;
 
-use crate::decode::{Runtime, decode_block};
+use std::sync::Arc;
+
+use crate::decode::{DecodedBlock, Runtime, decode_block};
 use crate::error::IndexerError;
-use crate::node::{ChainIdentity, Node};
-use crate::store::{BlockRows, NewRuntime, Store, WriterLock};
+use crate::extract::{RegistrationRow, extract};
+use crate::node::{ChainIdentity, Node, RawBlock};
+use crate::rows::{BlockRows, Failure, StateRows};
+use crate::state::{ReadSpec, StatePlan, read_block_state};
+use crate::store::{NewRuntime, Store, WriterLock};
 
 /// Indexer settings.
 #[derive(Clone, Debug)]
@@ -27,6 +32,15 @@ pub struct IndexerConfig {
     pub concurrency: usize,
     /// How often to poll the finalized head when caught up.
     pub poll_interval: Duration,
+    /// Read every subnet's pool every this many blocks (0: never). Mainnet backfills can
+    /// thin this out; epochs are found from the pool reads, so metagraphs need it at 1.
+    pub pool_interval: u64,
+    /// Snapshot the metagraph of each subnet at its epochs.
+    pub metagraphs: bool,
+    /// First block to index in a fresh database.
+    pub from: Option<u64>,
+    /// Last block to index (then `run` returns).
+    pub to: Option<u64>,
 }
 
 impl IndexerConfig {
@@ -38,6 +52,10 @@ impl IndexerConfig {
             batch_size: 100,
             concurrency: 8,
             poll_interval: Duration::from_millis(500),
+            pool_interval: 1,
+            metagraphs: true,
+            from: None,
+            to: None,
         }
     }
 }
@@ -70,6 +88,20 @@ fn fetch_owned(
     Box::pin(async move { node.fetch_block(number).await })
 }
 
+/// Reads a block's state with owned handles, boxed as `Send` (see [`fetch_owned`]).
+fn read_owned(
+    node: Node,
+    md: std::sync::Arc<subxt::metadata::Metadata>,
+    plan: Arc<StatePlan>,
+    (number, hash, parent_hash): (u64, [u8; 32], [u8; 32]),
+    registrations: Vec<RegistrationRow>,
+    what: ReadSpec,
+) -> futures::future::BoxFuture<'static, Result<StateRead, IndexerError>> {
+    Box::pin(read_block_state(node, md, plan, number, hash, parent_hash, registrations, what))
+}
+
+type StateRead = (StateRows, Vec<RegistrationRow>, Vec<crate::state::StateFailure>);
+
 /// A connected indexer.
 pub struct Indexer {
     config: IndexerConfig,
@@ -77,6 +109,7 @@ pub struct Indexer {
     store: Store,
     identity: ChainIdentity,
     runtimes: HashMap<u32, Runtime>,
+    plans: HashMap<u32, Arc<StatePlan>>,
     tip: Option<Tip>,
     _lock: WriterLock,
 }
@@ -96,7 +129,8 @@ impl Indexer {
                 .map_err(|reason| IndexerError::Metadata { spec, reason })?;
             runtimes.insert(spec, runtime);
         }
-        Ok(Indexer { config, node, store, identity, runtimes, tip: None, _lock: lock })
+        let plans = runtimes.iter().map(|(spec, r)| (*spec, Arc::new(StatePlan::new(&r.metadata)))).collect();
+        Ok(Indexer { config, node, store, identity, runtimes, plans, tip: None, _lock: lock })
     }
 
     /// The chain being indexed.
@@ -104,9 +138,15 @@ impl Indexer {
         &self.identity
     }
 
-    /// The next block to index.
+    /// The next block to index: after the checkpoint, or `from` in a fresh database.
     async fn next_block(&self) -> Result<u64, IndexerError> {
-        Ok(self.store.progress().await?.map_or(0, |(n, _)| n + 1))
+        match (self.store.progress().await?, self.config.from) {
+            (None, from) => Ok(from.unwrap_or(0)),
+            (Some((last, _)), Some(from)) if from > last + 1 => {
+                Err(IndexerError::Gap { indexed: last, from })
+            }
+            (Some((last, _)), _) => Ok(last + 1),
+        }
     }
 
     /// Makes sure the runtime `spec` in `number`'s post-state is known, fetching its version
@@ -125,6 +165,7 @@ impl Indexer {
         let runtime = Runtime::from_metadata_bytes(spec, info.transaction_version, &metadata)
             .map_err(|reason| IndexerError::Metadata { spec, reason })?;
         tracing::info!(spec, name = %info.spec_name, block = number, "new runtime");
+        self.plans.insert(spec, Arc::new(StatePlan::new(&runtime.metadata)));
         self.runtimes.insert(spec, runtime.clone());
         Ok(Some(NewRuntime { runtime, info, metadata, first_block: number }))
     }
@@ -153,23 +194,94 @@ impl Indexer {
             futures::stream::iter(fetches).buffered(self.config.concurrency).try_collect().await?;
         let mut new = Vec::new();
         let mut executing = self.executing_spec(from, &mut new).await?;
-        let mut rows = Vec::with_capacity(raws.len());
+        let mut blocks = Vec::with_capacity(raws.len());
+        let mut reads = Vec::with_capacity(raws.len());
         for raw in raws {
             new.extend(self.learn_runtime(raw.number, raw.hash, raw.spec_version).await?);
             // Block 0 has no parent: it is its own runtime's.
             let spec = if raw.number == 0 { raw.spec_version } else { executing };
-            let runtime = &self.runtimes[&spec];
-            let decoded = decode_block(&raw, runtime)
-                .await
-                .map_err(|e| IndexerError::BadBlock { block: e.block, reason: e.to_string() })?;
+            let runtime = self.runtimes[&spec].clone();
+            let (raw, decoded, mut failures) = self.decode_with_retry(raw, &runtime).await?;
+            let typed = extract(&decoded.events);
+            for u in &typed.unexpected {
+                let raw_event =
+                    decoded.events.get(u.event_index as usize).map(|e| e.raw.clone()).unwrap_or_default();
+                failures.push(Failure {
+                    kind: "event",
+                    item: u.event_index.to_string(),
+                    reason: u.reason.clone(),
+                    raw: raw_event,
+                });
+            }
+            let what = ReadSpec {
+                pools: self.config.pool_interval > 0 && raw.number.is_multiple_of(self.config.pool_interval),
+                metagraphs: self.config.metagraphs,
+            };
+            reads.push(read_owned(
+                self.node.clone(),
+                runtime.metadata.clone(),
+                self.plans[&spec].clone(),
+                (raw.number, raw.hash, raw.parent_hash),
+                typed.registrations.clone(),
+                what,
+            ));
             executing = raw.spec_version;
-            rows.push(BlockRows { raw, executing_spec: spec, decoded });
+            blocks.push(BlockRows {
+                raw,
+                executing_spec: spec,
+                decoded,
+                typed,
+                state: StateRows::default(),
+                failures,
+            });
         }
-        self.store.write_batch(&new, &rows, head).await?;
-        if let Some(last) = rows.last() {
+        let states: Vec<_> =
+            futures::stream::iter(reads).buffered(self.config.concurrency).try_collect().await?;
+        for (block, (state, registrations, failures)) in blocks.iter_mut().zip(states) {
+            block.state = state;
+            block.typed.registrations = registrations;
+            block.failures.extend(failures.into_iter().map(|f| Failure {
+                kind: if f.item.contains("RuntimeApi") { "runtime_api" } else { "storage" },
+                item: f.item,
+                reason: f.reason,
+                raw: f.raw,
+            }));
+        }
+        for b in &blocks {
+            for f in &b.failures {
+                tracing::warn!(block = b.raw.number, kind = f.kind, item = %f.item, reason = %f.reason, "recorded a decode failure");
+            }
+        }
+        self.store.write_batch(&new, &blocks, head).await?;
+        if let Some(last) = blocks.last() {
             self.tip = Some(Tip { number: last.raw.number, spec: last.raw.spec_version });
         }
         Ok(())
+    }
+
+    /// Decodes `raw`; if its events do not decode, fetches the block once more (a corrupted
+    /// answer is not a corrupted block) before keeping the failure.
+    async fn decode_with_retry(
+        &self,
+        raw: RawBlock,
+        runtime: &Runtime,
+    ) -> Result<(RawBlock, DecodedBlock, Vec<Failure>), IndexerError> {
+        let (decoded, failures) = decode_block(&raw, runtime).await;
+        if failures.is_empty() {
+            return Ok((raw, decoded, failures));
+        }
+        let again = self.node.fetch_block(raw.number).await?;
+        if again.hash != raw.hash {
+            return Err(IndexerError::BadBlock {
+                block: raw.number,
+                reason: "the block changed between fetches".into(),
+            });
+        }
+        let (decoded_again, failures_again) = decode_block(&again, runtime).await;
+        if failures_again.len() < failures.len() {
+            return Ok((again, decoded_again, failures_again));
+        }
+        Ok((raw, decoded, failures))
     }
 
     /// Indexes everything finalized now; returns where it stopped.
@@ -181,8 +293,9 @@ impl Indexer {
         self.store.set_head(head.0, head.1).await?;
         let mut next = self.next_block().await?;
         let mut progress = Progress { indexed: next.saturating_sub(1), finalized: head.0, rate: 0.0 };
-        while next <= head.0 {
-            let to = head.0.min(next + self.config.batch_size - 1);
+        let last = self.config.to.map_or(head.0, |to| to.min(head.0));
+        while next <= last {
+            let to = last.min(next + self.config.batch_size - 1);
             let started = Instant::now();
             self.index_range(next, to, head).await?;
             let rate = (to - next + 1) as f64 / started.elapsed().as_secs_f64().max(1e-9);
@@ -208,6 +321,7 @@ impl Indexer {
                 r = self.catch_up(&mut on_progress) => r,
             };
             match step {
+                Ok(progress) if self.config.to.is_some_and(|to| progress.indexed >= to) => return Ok(()),
                 Ok(_) => {
                     backoff = Duration::from_millis(250);
                     tokio::select! {

@@ -7,9 +7,13 @@
 
 pub mod decode;
 pub mod error;
+pub mod extract;
 pub mod follow;
 pub mod inspect;
 pub mod node;
+pub mod rows;
+pub mod state;
+pub mod storage;
 pub mod store;
 
 pub use error::IndexerError;

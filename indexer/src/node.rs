@@ -244,6 +244,59 @@ impl Node {
         })
     }
 
+    /// Values of `keys` at block `hash`, in the order of `keys` (one `state_queryStorageAt`).
+    pub async fn query_storage(
+        &self,
+        number: u64,
+        hash: [u8; 32],
+        keys: &[Vec<u8>],
+    ) -> Result<Vec<Option<Vec<u8>>>, IndexerError> {
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
+        let sets = timed(
+            "state_queryStorageAt",
+            Some(number),
+            self.methods.state_query_storage_at(keys.iter().map(Vec::as_slice), Some(H256(hash))),
+        )
+        .await?;
+        let mut found: std::collections::HashMap<Vec<u8>, Option<Vec<u8>>> = std::collections::HashMap::new();
+        for set in sets {
+            for (k, v) in set.changes {
+                found.insert(k.0, v.map(|v| v.0));
+            }
+        }
+        Ok(keys.iter().map(|k| found.get(k).cloned().flatten()).collect())
+    }
+
+    /// Up to `count` keys under `prefix` at block `hash`, after `start` when given.
+    pub async fn keys_paged(
+        &self,
+        number: u64,
+        hash: [u8; 32],
+        prefix: &[u8],
+        count: u32,
+        start: Option<&[u8]>,
+    ) -> Result<Vec<Vec<u8>>, IndexerError> {
+        timed(
+            "state_getKeysPaged",
+            Some(number),
+            self.methods.state_get_keys_paged(prefix, count, start, Some(H256(hash))),
+        )
+        .await
+    }
+
+    /// Calls runtime API `method` (e.g. `SubnetInfoRuntimeApi_get_all_dynamic_info`) at `hash`.
+    pub async fn runtime_call(
+        &self,
+        number: u64,
+        hash: [u8; 32],
+        method: &str,
+        args: &[u8],
+    ) -> Result<Vec<u8>, IndexerError> {
+        timed("state_call", Some(number), self.methods.state_call(method, Some(args), Some(H256(hash)))).await
+    }
+
     /// The runtime's metadata as of block `hash`: V15 via `Metadata_metadata_at_version`, else
     /// V14 via `state_getMetadata`. Returns the `RuntimeMetadataPrefixed` bytes.
     pub async fn metadata(&self, spec: u32, number: u64, hash: [u8; 32]) -> Result<Vec<u8>, IndexerError> {

@@ -1,18 +1,18 @@
 //! The indexer's PostgreSQL side: chain identity, the single-writer lock, resume point, cached
 //! runtimes, and batch writes (binary `COPY` into staging tables, `INSERT … ON CONFLICT DO
-//! NOTHING`, checkpoint and `NOTIFY` in the same transaction).
+//! NOTHING`, checkpoint and `NOTIFY` in the same transaction; the tables are in [`copy`]).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod copy;
+
+use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use futures::pin_mut;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, NoTls};
 
-use crate::decode::{DecodedBlock, Runtime};
+use crate::decode::Runtime;
 use crate::error::IndexerError;
-use crate::node::{ChainIdentity, RawBlock, RuntimeInfo};
+use crate::node::{ChainIdentity, RuntimeInfo};
+pub use crate::rows::BlockRows;
 
 /// The `indexer_progress` stage this crate advances.
 pub const STAGE_BLOCKS: &str = "blocks";
@@ -39,26 +39,6 @@ const INSERT_RUNTIME: &str = "INSERT INTO runtime_versions
 const ENSURE_PARTITIONS: &str = "SELECT taoscope_ensure_partitions($1, $2)";
 const NOTIFY: &str = "SELECT pg_notify($1, $2)";
 
-const CREATE_STAGING: &str = "
-    CREATE TEMP TABLE IF NOT EXISTS stage_blocks (LIKE blocks INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS stage_extrinsics (LIKE extrinsics) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS stage_events (LIKE events) ON COMMIT DELETE ROWS;";
-const COPY_BLOCKS: &str =
-    "COPY stage_blocks (number, hash, parent_hash, state_root, extrinsics_root, timestamp,
-    spec_version, event_count, extrinsic_count) FROM STDIN BINARY";
-const COPY_EXTRINSICS: &str =
-    "COPY stage_extrinsics (block_number, index, hash, pallet, call, signer, success, raw, args)
-    FROM STDIN BINARY";
-const COPY_EVENTS: &str =
-    "COPY stage_events (block_number, index, phase, extrinsic_index, pallet, name, raw, data)
-    FROM STDIN BINARY";
-const MERGE_STAGED: &str = "
-    INSERT INTO blocks (number, hash, parent_hash, state_root, extrinsics_root, timestamp, spec_version, event_count, extrinsic_count)
-        SELECT number, hash, parent_hash, state_root, extrinsics_root, timestamp, spec_version, event_count, extrinsic_count
-        FROM stage_blocks ON CONFLICT DO NOTHING;
-    INSERT INTO extrinsics SELECT * FROM stage_extrinsics ON CONFLICT DO NOTHING;
-    INSERT INTO events SELECT * FROM stage_events ON CONFLICT DO NOTHING;";
-
 /// A runtime first seen in this batch, to record with its metadata.
 pub struct NewRuntime {
     /// The runtime.
@@ -69,16 +49,6 @@ pub struct NewRuntime {
     pub metadata: Vec<u8>,
     /// Block where it was first seen.
     pub first_block: u64,
-}
-
-/// One block's rows.
-pub struct BlockRows {
-    /// What the node returned.
-    pub raw: RawBlock,
-    /// The runtime that executed the block.
-    pub executing_spec: u32,
-    /// Decoded extrinsics and events.
-    pub decoded: DecodedBlock,
 }
 
 /// The database.
@@ -189,7 +159,7 @@ impl Store {
     ) -> Result<(), IndexerError> {
         let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else { return Ok(()) };
         let mut client = self.pool.get().await?;
-        client.batch_execute(CREATE_STAGING).await?;
+        client.batch_execute(copy::CREATE_STAGING).await?;
         let tx = client.transaction().await?;
         for r in runtimes {
             let version = i16::from(r.metadata.get(4).copied().unwrap_or(0));
@@ -208,10 +178,8 @@ impl Store {
             .await?;
         }
         tx.execute(ENSURE_PARTITIONS, &[&to_i64(first.raw.number), &to_i64(last.raw.number)]).await?;
-        copy_blocks(&tx, blocks).await?;
-        copy_extrinsics(&tx, blocks).await?;
-        copy_events(&tx, blocks).await?;
-        tx.batch_execute(MERGE_STAGED).await?;
+        copy::copy_all(&tx, blocks).await?;
+        tx.batch_execute(copy::MERGE_STAGED).await?;
         tx.execute(UPSERT_PROGRESS, &[&STAGE_BLOCKS, &to_i64(last.raw.number), &last.raw.hash.as_slice()])
             .await?;
         tx.execute(UPSERT_HEAD, &[&to_i64(head.0), &head.1.as_slice()]).await?;
@@ -219,114 +187,4 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-}
-
-async fn copy_rows(
-    tx: &tokio_postgres::Transaction<'_>,
-    statement: &str,
-    types: &[Type],
-    rows: Vec<Row>,
-) -> Result<(), IndexerError> {
-    let sink = tx.copy_in(statement).await?;
-    let writer = BinaryCopyInWriter::new(sink, types);
-    pin_mut!(writer);
-    for row in rows {
-        let refs: Vec<&(dyn ToSql + Sync)> = row.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)).collect();
-        writer.as_mut().write(&refs).await?;
-    }
-    writer.finish().await?;
-    Ok(())
-}
-
-/// One row of a `COPY`. Rows are built before copying: iterator closures held across the
-/// copy's awaits would make the future not `Send` (rust-lang/rust#64552).
-type Row = Vec<Box<dyn ToSql + Sync + Send>>;
-
-fn boxed<T: ToSql + Sync + Send + 'static>(v: T) -> Box<dyn ToSql + Sync + Send> {
-    Box::new(v)
-}
-
-async fn copy_blocks(tx: &tokio_postgres::Transaction<'_>, blocks: &[BlockRows]) -> Result<(), IndexerError> {
-    let types = [
-        Type::INT8,
-        Type::BYTEA,
-        Type::BYTEA,
-        Type::BYTEA,
-        Type::BYTEA,
-        Type::TIMESTAMPTZ,
-        Type::INT4,
-        Type::INT4,
-        Type::INT4,
-    ];
-    let rows = blocks.iter().map(|b| {
-        let ts: Option<SystemTime> = b.decoded.timestamp_ms.map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
-        vec![
-            boxed(to_i64(b.raw.number)),
-            boxed(b.raw.hash.to_vec()),
-            boxed(b.raw.parent_hash.to_vec()),
-            boxed(b.raw.state_root.to_vec()),
-            boxed(b.raw.extrinsics_root.to_vec()),
-            boxed(ts),
-            boxed(b.executing_spec as i32),
-            boxed(b.decoded.events.len() as i32),
-            boxed(b.decoded.extrinsics.len() as i32),
-        ]
-    });
-    let rows: Vec<Row> = rows.collect();
-    copy_rows(tx, COPY_BLOCKS, &types, rows).await
-}
-
-async fn copy_extrinsics(
-    tx: &tokio_postgres::Transaction<'_>,
-    blocks: &[BlockRows],
-) -> Result<(), IndexerError> {
-    let types = [
-        Type::INT8,
-        Type::INT4,
-        Type::BYTEA,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::BOOL,
-        Type::BYTEA,
-        Type::JSONB,
-    ];
-    let rows = blocks.iter().flat_map(|b| {
-        b.decoded.extrinsics.iter().map(|x| {
-            vec![
-                boxed(to_i64(b.raw.number)),
-                boxed(x.index),
-                boxed(x.hash.to_vec()),
-                boxed(x.pallet.clone()),
-                boxed(x.call.clone()),
-                boxed(x.signer.clone()),
-                boxed(x.success),
-                boxed(x.raw.clone()),
-                boxed(x.args.clone()),
-            ]
-        })
-    });
-    let rows: Vec<Row> = rows.collect();
-    copy_rows(tx, COPY_EXTRINSICS, &types, rows).await
-}
-
-async fn copy_events(tx: &tokio_postgres::Transaction<'_>, blocks: &[BlockRows]) -> Result<(), IndexerError> {
-    let types =
-        [Type::INT8, Type::INT4, Type::TEXT, Type::INT4, Type::TEXT, Type::TEXT, Type::BYTEA, Type::JSONB];
-    let rows = blocks.iter().flat_map(|b| {
-        b.decoded.events.iter().map(|e| {
-            vec![
-                boxed(to_i64(b.raw.number)),
-                boxed(e.index),
-                boxed(e.phase.to_string()),
-                boxed(e.extrinsic_index),
-                boxed(e.pallet.clone()),
-                boxed(e.name.clone()),
-                boxed(e.raw.clone()),
-                boxed(e.data.clone()),
-            ]
-        })
-    });
-    let rows: Vec<Row> = rows.collect();
-    copy_rows(tx, COPY_EVENTS, &types, rows).await
 }

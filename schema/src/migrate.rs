@@ -20,11 +20,18 @@ pub struct Migration {
 }
 
 /// Every migration, in order. New files are appended here; applied files are never edited.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_chain_blocks_events",
-    sql: include_str!("../migrations/0001_chain_blocks_events.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_chain_blocks_events",
+        sql: include_str!("../migrations/0001_chain_blocks_events.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_ledger_pools_metagraph",
+        sql: include_str!("../migrations/0002_ledger_pools_metagraph.sql"),
+    },
+];
 
 /// Key of the advisory lock held while migrating ("taoscope" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7461_6f73_636f_7065;

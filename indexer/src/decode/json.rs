@@ -26,7 +26,7 @@ fn is_wide_integer(types: &PortableRegistry, id: u32) -> bool {
 
 /// The value of a `typenum` unsigned type (`UTerm`, `UInt<U, B>`), used by substrate-fixed for
 /// the number of fractional bits.
-fn typenum(types: &PortableRegistry, id: u32) -> Option<u32> {
+pub(crate) fn typenum(types: &PortableRegistry, id: u32) -> Option<u32> {
     let ty = types.resolve(id)?;
     match ty.path.segments.last()?.as_str() {
         "UTerm" => Some(0),
@@ -43,7 +43,7 @@ fn typenum(types: &PortableRegistry, id: u32) -> Option<u32> {
 
 /// Fractional bits of a `FixedI128`/`FixedU128`/`FixedI64`/`FixedU64`: from the `Frac` type
 /// parameter when the metadata has it, else the conventions subtensor uses (I96F32, U64F64).
-fn frac_bits(types: &PortableRegistry, id: u32, name: &str) -> u32 {
+pub fn frac_bits(types: &PortableRegistry, id: u32, name: &str) -> u32 {
     let from_param = types
         .resolve(id)
         .and_then(|t| t.type_params.iter().find(|p| p.name == "Frac").and_then(|p| p.ty))
@@ -155,8 +155,10 @@ pub fn to_json(v: &Value<u32>, types: &PortableRegistry) -> Json {
             {
                 return json!(format!("0x{}", hex::encode(bytes)));
             }
-            // Newtypes (`H256([u8; 32])`, `BoundedVec(Vec<T>)`, `Cow(str)`) are their inner value.
-            if let (Composite::Unnamed(_), [one]) = (c, values.as_slice()) {
+            // Newtypes (`H256([u8; 32])`, `BoundedVec(Vec<T>)`, `Cow(str)`) are their inner value;
+            // a sequence, array or tuple of one element stays a list.
+            let is_struct = matches!(types.resolve(id).map(|t| &t.type_def), Some(TypeDef::Composite(_)));
+            if let (true, Composite::Unnamed(_), [one]) = (is_struct, c, values.as_slice()) {
                 return to_json(one, types);
             }
             composite(c, types)
@@ -203,5 +205,16 @@ mod tests {
         // 0.000003 as I96F32 bits (SubnetMovingAlpha default) is 12884 / 2^32.
         assert_eq!(fixed_to_decimal(12_884, 32), "0.000002999790012836456298828125");
         assert_eq!(decimal(false, 1u128 << 63, 64), "0.5");
+    }
+
+    #[test]
+    fn a_one_element_list_stays_a_list() {
+        let mut registry = scale_info::Registry::new();
+        let id = registry.register_type(&scale_info::MetaType::new::<Vec<(u16, u16)>>()).id;
+        let types = PortableRegistry::from(registry);
+        // Weights row [(10, 65535)], as recorded on finney.
+        let bytes = [0x04, 0x0a, 0x00, 0xff, 0xff];
+        let value = subxt::ext::scale_value::scale::decode_as_type(&mut &bytes[..], id, &types).unwrap();
+        assert_eq!(to_json(&value, &types), json!([[10, 65535]]));
     }
 }

@@ -1,0 +1,49 @@
+//! What the pipeline hands the store for one block: the raw block, its decoded extrinsics and
+//! events, the typed rows derived from them, the state read at the block, and what failed to
+//! decode.
+
+use crate::decode::DecodedBlock;
+use crate::extract::Typed;
+use crate::node::RawBlock;
+use crate::state::{MetagraphRow, PoolRow};
+
+/// Something that did not decode, kept raw in `decode_failures`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// `events` | `extrinsic` | `event` | `storage` | `runtime_api`.
+    pub kind: &'static str,
+    /// Which one (extrinsic/event index, storage item with key).
+    pub item: String,
+    /// Why.
+    pub reason: String,
+    /// The bytes.
+    pub raw: Vec<u8>,
+}
+
+/// State read at the block.
+#[derive(Clone, Debug, Default)]
+pub struct StateRows {
+    /// Every subnet's pool (empty when not read at this block).
+    pub pools: Vec<PoolRow>,
+    /// Metagraphs of subnets whose epoch ran.
+    pub metagraph: Vec<MetagraphRow>,
+    /// (netuid, uids) of those epochs.
+    pub epochs: Vec<(u16, u16)>,
+}
+
+/// One block's rows.
+#[derive(Clone, Debug)]
+pub struct BlockRows {
+    /// What the node returned.
+    pub raw: RawBlock,
+    /// The runtime that executed the block.
+    pub executing_spec: u32,
+    /// Decoded extrinsics and events.
+    pub decoded: DecodedBlock,
+    /// Ledger, movements, registrations, weights, fees.
+    pub typed: Typed,
+    /// Pools and metagraphs.
+    pub state: StateRows,
+    /// What did not decode.
+    pub failures: Vec<Failure>,
+}

@@ -1,0 +1,162 @@
+//! Per-block chain state the typed tables need beyond events: every subnet's pool (reserves,
+//! prices by era, emissions, volume), the metagraph of subnets whose epoch ran in the block,
+//! and whether registrations reused a uid. What to read is planned once per runtime from its
+//! metadata ([`StatePlan`]); reading is batched (one runtime call or one `state_queryStorageAt`
+//! per kind of data per block).
+
+pub mod metagraph;
+pub mod pools;
+
+use subxt::metadata::Metadata;
+
+use crate::storage::Item;
+
+pub use metagraph::{MetagraphRow, read_metagraphs};
+pub use pools::{PoolRow, PriceSource, read_pools};
+
+/// A storage value that could not be decoded (kept raw in `decode_failures`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateFailure {
+    /// `Pallet.Item` or runtime API name (with the key part, e.g. `SubnetTAO[3]`).
+    pub item: String,
+    /// Why.
+    pub reason: String,
+    /// The bytes.
+    pub raw: Vec<u8>,
+}
+
+/// What to read for a runtime, resolved from its metadata.
+#[derive(Clone, Debug)]
+pub struct StatePlan {
+    /// `SubnetInfoRuntimeApi.get_all_dynamic_info` output type, when the runtime has the API.
+    pub dynamic_info: Option<u32>,
+    /// Pool items for the storage path (absent items are `None`).
+    pub subnet_tao: Option<Item>,
+    /// `SubnetAlphaIn`.
+    pub alpha_in: Option<Item>,
+    /// `SubnetAlphaOut`.
+    pub alpha_out: Option<Item>,
+    /// `SubnetMovingPrice`.
+    pub moving_price: Option<Item>,
+    /// `SubnetTaoInEmission`.
+    pub tao_in_emission: Option<Item>,
+    /// `SubnetAlphaInEmission`.
+    pub alpha_in_emission: Option<Item>,
+    /// `SubnetAlphaOutEmission`.
+    pub alpha_out_emission: Option<Item>,
+    /// `SubnetVolume`.
+    pub volume: Option<Item>,
+    /// `Tempo`.
+    pub tempo: Option<Item>,
+    /// `BlocksSinceLastStep`.
+    pub blocks_since_last_step: Option<Item>,
+    /// `NetworksAdded` (the subnet list for the storage path).
+    pub networks_added: Option<Item>,
+    /// `Swap.AlphaSqrtPrice` (v3 era).
+    pub sqrt_price: Option<Item>,
+    /// `Swap.SwapV3Initialized`.
+    pub v3_initialized: Option<Item>,
+    /// `Swap.SwapBalancer` (balancer era).
+    pub balancer: Option<Item>,
+    /// Metagraph items.
+    pub metagraph: metagraph::MetagraphItems,
+    /// `Keys` and `SubnetworkN`, also used to tell uid replacements.
+    pub keys: Option<Item>,
+    /// `SubnetworkN`.
+    pub subnetwork_n: Option<Item>,
+}
+
+impl StatePlan {
+    /// Plans reads for the runtime described by `md`.
+    pub fn new(md: &Metadata) -> StatePlan {
+        let st = |name| Item::lookup(md, "SubtensorModule", name);
+        let dynamic_info = md
+            .runtime_api_trait_by_name("SubnetInfoRuntimeApi")
+            .and_then(|api| api.method_by_name("get_all_dynamic_info"))
+            .filter(|m| m.inputs().len() == 0)
+            .map(|m| m.output_ty());
+        StatePlan {
+            dynamic_info,
+            subnet_tao: st("SubnetTAO"),
+            alpha_in: st("SubnetAlphaIn"),
+            alpha_out: st("SubnetAlphaOut"),
+            moving_price: st("SubnetMovingPrice"),
+            tao_in_emission: st("SubnetTaoInEmission"),
+            alpha_in_emission: st("SubnetAlphaInEmission"),
+            alpha_out_emission: st("SubnetAlphaOutEmission"),
+            volume: st("SubnetVolume"),
+            tempo: st("Tempo"),
+            blocks_since_last_step: st("BlocksSinceLastStep"),
+            networks_added: st("NetworksAdded"),
+            sqrt_price: Item::lookup(md, "Swap", "AlphaSqrtPrice"),
+            v3_initialized: Item::lookup(md, "Swap", "SwapV3Initialized"),
+            balancer: Item::lookup(md, "Swap", "SwapBalancer"),
+            metagraph: metagraph::MetagraphItems::new(md),
+            keys: st("Keys"),
+            subnetwork_n: st("SubnetworkN"),
+        }
+    }
+
+    /// Whether this runtime has dTAO pools at all.
+    pub fn has_pools(&self) -> bool {
+        self.dynamic_info.is_some() || (self.subnet_tao.is_some() && self.alpha_in.is_some())
+    }
+}
+
+/// What to read at a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadSpec {
+    /// Read every subnet's pool at this block.
+    pub pools: bool,
+    /// Read the metagraph of subnets whose epoch ran at this block (needs `pools`).
+    pub metagraphs: bool,
+}
+
+/// The state of one block: pools, epochs' metagraphs, and registrations' replacement flags.
+/// Everything is read with the executing runtime's metadata and plan.
+#[allow(clippy::too_many_arguments)]
+pub async fn read_block_state(
+    node: crate::node::Node,
+    md: std::sync::Arc<Metadata>,
+    plan: std::sync::Arc<StatePlan>,
+    number: u64,
+    hash: [u8; 32],
+    parent_hash: [u8; 32],
+    mut registrations: Vec<crate::extract::RegistrationRow>,
+    what: ReadSpec,
+) -> Result<
+    (crate::rows::StateRows, Vec<crate::extract::RegistrationRow>, Vec<StateFailure>),
+    crate::error::IndexerError,
+> {
+    let mut state = crate::rows::StateRows::default();
+    let mut failures = Vec::new();
+    if what.pools && plan.has_pools() {
+        let netuids = if plan.dynamic_info.is_some() {
+            vec![]
+        } else {
+            pools::read_netuids(&node, &plan, number, hash).await?
+        };
+        let (rows, f) = read_pools(&node, &md, &plan, number, hash, &netuids).await?;
+        failures.extend(f);
+        if what.metagraphs {
+            let due: Vec<u16> = rows
+                .iter()
+                .filter(|r| r.netuid != 0 && r.blocks_since_last_step == Some(0))
+                .map(|r| r.netuid)
+                .collect();
+            if !due.is_empty() {
+                let (mg, counts, f) = read_metagraphs(&node, &plan, number, hash, &due).await?;
+                state.metagraph = mg;
+                state.epochs = counts;
+                failures.extend(f);
+            }
+        }
+        state.pools = rows;
+    }
+    if !registrations.is_empty() && number > 0 {
+        failures.extend(
+            metagraph::read_replacements(&node, &plan, number - 1, parent_hash, &mut registrations).await?,
+        );
+    }
+    Ok((state, registrations, failures))
+}

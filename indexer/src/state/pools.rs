@@ -1,0 +1,290 @@
+//! Every subnet's pool at a block: reserves, the era's price inputs, moving price, emissions
+//! injected, volume, tempo and epoch counter. One `SubnetInfoRuntimeApi_get_all_dynamic_info`
+//! call where the runtime offers it, else one batched `state_queryStorageAt`; in the Swap eras one
+//! more batched query for `AlphaSqrtPrice` (v3) or `SwapBalancer` (balancer).
+
+use subxt::ext::scale_value::{Composite, Primitive, Value, ValueDef};
+use subxt::metadata::Metadata;
+
+use super::{StateFailure, StatePlan};
+use crate::error::IndexerError;
+use crate::node::Node;
+use crate::storage::{Item, KeyPart};
+
+/// Which formula prices the pool (CHAIN.md §3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PriceSource {
+    /// Root or a stable subnet: 1.0.
+    Stable,
+    /// Constant product: SubnetTAO / SubnetAlphaIn.
+    Reserves,
+    /// Uniswap-v3 era: AlphaSqrtPrice².
+    SqrtPrice,
+    /// Balancer era: (1 − q)/q × SubnetTAO / SubnetAlphaIn.
+    Balancer,
+}
+
+impl PriceSource {
+    /// The `pool_state.price_source` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceSource::Stable => "stable",
+            PriceSource::Reserves => "reserves",
+            PriceSource::SqrtPrice => "sqrt_price",
+            PriceSource::Balancer => "balancer",
+        }
+    }
+}
+
+/// One subnet's pool at one block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PoolRow {
+    /// Subnet.
+    pub netuid: u16,
+    /// `SubnetTAO`.
+    pub tao: u64,
+    /// `SubnetAlphaIn`.
+    pub alpha_in: u64,
+    /// `SubnetAlphaOut`.
+    pub alpha_out: u64,
+    /// `SubnetMovingPrice` bits and fractional bits.
+    pub moving_price: Option<(i128, u32)>,
+    /// `Swap.AlphaSqrtPrice` bits (U64F64) when it prices the pool.
+    pub sqrt_price: Option<u128>,
+    /// `Swap.SwapBalancer` quote weight (Perquintill, 1e18 = 1).
+    pub balancer_quote: Option<u64>,
+    /// `SubnetTaoInEmission`.
+    pub tao_in_emission: Option<u64>,
+    /// `SubnetAlphaInEmission`.
+    pub alpha_in_emission: Option<u64>,
+    /// `SubnetAlphaOutEmission`.
+    pub alpha_out_emission: Option<u64>,
+    /// `SubnetVolume`.
+    pub volume: Option<u128>,
+    /// `Tempo`.
+    pub tempo: Option<u16>,
+    /// `BlocksSinceLastStep` (0 on an epoch block).
+    pub blocks_since_last_step: Option<u64>,
+    /// How the price is computed.
+    pub source: Option<PriceSource>,
+}
+
+fn as_u128(v: &Value<u32>) -> Option<u128> {
+    match &v.value {
+        ValueDef::Primitive(Primitive::U128(n)) => Some(*n),
+        ValueDef::Primitive(Primitive::I128(n)) => u128::try_from(*n).ok(),
+        ValueDef::Composite(c) if c.len() == 1 => c.values().next().and_then(as_u128),
+        _ => None,
+    }
+}
+
+fn as_i128(v: &Value<u32>) -> Option<i128> {
+    match &v.value {
+        ValueDef::Primitive(Primitive::I128(n)) => Some(*n),
+        ValueDef::Primitive(Primitive::U128(n)) => i128::try_from(*n).ok(),
+        ValueDef::Composite(c) if c.len() == 1 => c.values().next().and_then(as_i128),
+        _ => None,
+    }
+}
+
+fn field<'a>(c: &'a Composite<u32>, name: &str) -> Option<&'a Value<u32>> {
+    match c {
+        Composite::Named(fields) => fields.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+        Composite::Unnamed(_) => None,
+    }
+}
+
+/// Decodes `Vec<Option<DynamicInfo>>`.
+fn decode_dynamic_info(md: &Metadata, ty: u32, bytes: &[u8]) -> Result<Vec<PoolRow>, String> {
+    let mut input = bytes;
+    let value = subxt::ext::scale_value::scale::decode_as_type(&mut input, ty, md.types())
+        .map_err(|e| e.to_string())?;
+    if !input.is_empty() {
+        return Err(format!("{} bytes left over", input.len()));
+    }
+    let ValueDef::Composite(entries) = value.value else { return Err("not a sequence".into()) };
+    let mut rows = Vec::new();
+    for entry in entries.values() {
+        let info = match &entry.value {
+            ValueDef::Variant(v) if v.name == "Some" => v.values.values().next(),
+            ValueDef::Variant(_) => continue,
+            ValueDef::Composite(_) => Some(entry),
+            _ => None,
+        };
+        let Some(ValueDef::Composite(c)) = info.map(|i| &i.value) else {
+            return Err("entry is not a struct".into());
+        };
+        let get = |name: &str| field(c, name).and_then(as_u128);
+        let u64_of = |name: &str| get(name).map(|n| n as u64);
+        let netuid = get("netuid").and_then(|n| u16::try_from(n).ok()).ok_or("netuid missing")?;
+        let moving_frac = field(c, "moving_price")
+            .map(|v| crate::decode::json::frac_bits(md.types(), v.context, "FixedI128"))
+            .unwrap_or(32);
+        rows.push(PoolRow {
+            netuid,
+            tao: u64_of("tao_in").ok_or("tao_in missing")?,
+            alpha_in: u64_of("alpha_in").ok_or("alpha_in missing")?,
+            alpha_out: u64_of("alpha_out").ok_or("alpha_out missing")?,
+            moving_price: field(c, "moving_price").and_then(as_i128).map(|bits| (bits, moving_frac)),
+            tao_in_emission: u64_of("tao_in_emission"),
+            alpha_in_emission: u64_of("alpha_in_emission"),
+            alpha_out_emission: u64_of("alpha_out_emission"),
+            volume: get("subnet_volume"),
+            tempo: get("tempo").map(|n| n as u16),
+            blocks_since_last_step: u64_of("blocks_since_last_step"),
+            ..PoolRow::default()
+        });
+    }
+    Ok(rows)
+}
+
+/// The subnets that exist at a block (`NetworksAdded` keys), for the storage path.
+pub async fn read_netuids(
+    node: &Node,
+    plan: &StatePlan,
+    number: u64,
+    hash: [u8; 32],
+) -> Result<Vec<u16>, IndexerError> {
+    let Some(item) = &plan.networks_added else { return Ok(vec![]) };
+    let mut netuids = Vec::new();
+    let mut start: Option<Vec<u8>> = None;
+    loop {
+        let keys = node.keys_paged(number, hash, item.prefix(), 1000, start.as_deref()).await?;
+        for k in &keys {
+            // Identity-hashed u16 key: its last two bytes.
+            if let [.., lo, hi] = k.as_slice() {
+                netuids.push(u16::from_le_bytes([*lo, *hi]));
+            }
+        }
+        match keys.last() {
+            Some(last) if keys.len() == 1000 => start = Some(last.clone()),
+            _ => break,
+        }
+    }
+    netuids.sort_unstable();
+    netuids.dedup();
+    Ok(netuids)
+}
+
+/// Reads one value of `item` per netuid in one batched query; failures are collected.
+struct Batch<'a> {
+    keys: Vec<Vec<u8>>,
+    slots: Vec<(&'a Item, usize)>,
+}
+
+impl<'a> Batch<'a> {
+    fn new() -> Self {
+        Batch { keys: vec![], slots: vec![] }
+    }
+
+    fn add(&mut self, item: Option<&'a Item>, row: usize, netuid: u16) {
+        if let Some(item) = item
+            && let Some(key) = item.key(&[KeyPart::U16(netuid)])
+        {
+            self.keys.push(key);
+            self.slots.push((item, row));
+        }
+    }
+}
+
+/// Reads the pools of every subnet at block (`number`, `hash`) with the executing runtime's
+/// metadata and plan. `netuids` is the subnet list for runtimes without the runtime API.
+pub async fn read_pools(
+    node: &Node,
+    md: &Metadata,
+    plan: &StatePlan,
+    number: u64,
+    hash: [u8; 32],
+    netuids: &[u16],
+) -> Result<(Vec<PoolRow>, Vec<StateFailure>), IndexerError> {
+    let mut failures = Vec::new();
+    let mut rows = match plan.dynamic_info {
+        Some(ty) => {
+            let bytes =
+                node.runtime_call(number, hash, "SubnetInfoRuntimeApi_get_all_dynamic_info", &[]).await?;
+            match decode_dynamic_info(md, ty, &bytes) {
+                Ok(rows) => rows,
+                Err(reason) => {
+                    failures.push(StateFailure {
+                        item: "SubnetInfoRuntimeApi.get_all_dynamic_info".into(),
+                        reason,
+                        raw: bytes,
+                    });
+                    return Ok((vec![], failures));
+                }
+            }
+        }
+        None => netuids.iter().map(|&netuid| PoolRow { netuid, ..PoolRow::default() }).collect(),
+    };
+
+    let mut batch = Batch::new();
+    for (i, row) in rows.iter().enumerate() {
+        if plan.dynamic_info.is_none() {
+            for item in [
+                &plan.subnet_tao,
+                &plan.alpha_in,
+                &plan.alpha_out,
+                &plan.moving_price,
+                &plan.tao_in_emission,
+                &plan.alpha_in_emission,
+                &plan.alpha_out_emission,
+                &plan.volume,
+                &plan.tempo,
+                &plan.blocks_since_last_step,
+            ] {
+                batch.add(item.as_ref(), i, row.netuid);
+            }
+        }
+        if row.netuid != 0 {
+            batch.add(plan.sqrt_price.as_ref(), i, row.netuid);
+            batch.add(plan.v3_initialized.as_ref(), i, row.netuid);
+            batch.add(plan.balancer.as_ref(), i, row.netuid);
+        }
+    }
+    let values = node.query_storage(number, hash, &batch.keys).await?;
+    let mut v3_initialized = vec![None; rows.len()];
+    for ((item, i), value) in batch.slots.iter().zip(values) {
+        let Some(bytes) = value else { continue };
+        let row = &mut rows[*i];
+        let name = item.name().rsplit('.').next().unwrap_or_default();
+        let result: Result<(), crate::storage::ValueError> = (|| {
+            match name {
+                "SubnetTAO" => row.tao = item.unsigned(&bytes)? as u64,
+                "SubnetAlphaIn" => row.alpha_in = item.unsigned(&bytes)? as u64,
+                "SubnetAlphaOut" => row.alpha_out = item.unsigned(&bytes)? as u64,
+                "SubnetMovingPrice" => row.moving_price = Some(item.fixed(&bytes)?),
+                "SubnetTaoInEmission" => row.tao_in_emission = Some(item.unsigned(&bytes)? as u64),
+                "SubnetAlphaInEmission" => row.alpha_in_emission = Some(item.unsigned(&bytes)? as u64),
+                "SubnetAlphaOutEmission" => row.alpha_out_emission = Some(item.unsigned(&bytes)? as u64),
+                "SubnetVolume" => row.volume = Some(item.unsigned(&bytes)?),
+                "Tempo" => row.tempo = Some(item.unsigned(&bytes)? as u16),
+                "BlocksSinceLastStep" => row.blocks_since_last_step = Some(item.unsigned(&bytes)? as u64),
+                "AlphaSqrtPrice" => row.sqrt_price = Some(item.fixed(&bytes)?.0 as u128),
+                "SwapV3Initialized" => v3_initialized[*i] = Some(item.boolean(&bytes)?),
+                "SwapBalancer" => row.balancer_quote = Some(item.unsigned(&bytes)? as u64),
+                _ => {}
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            failures.push(StateFailure {
+                item: format!("{}[{}]", item.name(), row.netuid),
+                reason: e.to_string(),
+                raw: bytes,
+            });
+        }
+    }
+    for (row, initialized) in rows.iter_mut().zip(v3_initialized) {
+        row.source = Some(if row.netuid == 0 {
+            PriceSource::Stable
+        } else if row.balancer_quote.is_some() {
+            PriceSource::Balancer
+        } else if row.sqrt_price.is_some() && initialized.unwrap_or(plan.v3_initialized.is_none()) {
+            PriceSource::SqrtPrice
+        } else {
+            row.sqrt_price = None;
+            PriceSource::Reserves
+        });
+    }
+    Ok((rows, failures))
+}
