@@ -2,5 +2,6 @@
 //! process, signals, and how each kind of bad input is reported.
 
 mod bad_input;
+mod metadata;
 mod support;
 mod up;
