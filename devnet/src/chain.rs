@@ -11,7 +11,7 @@ use parity_scale_codec::Encode;
 use sp_crypto_hashing::blake2_256;
 
 use self::header::{Digest, DigestItem, Header, extrinsics_root};
-use self::state::VersionedState;
+use self::state::{StateStats, VersionedState};
 use crate::runtime::Spec;
 use crate::runtime::types::H256;
 use crate::sim::{BuiltBlock, world::Writes};
@@ -116,13 +116,24 @@ impl Chain {
     }
 
     /// The value of `key` at the end of block `number`.
-    pub fn storage(&self, key: &[u8], number: u32) -> Option<Arc<[u8]>> {
+    pub fn storage(&self, key: &[u8], number: u32) -> Option<Vec<u8>> {
         self.state.get(key, number)
     }
 
     /// Keys under `prefix` at block `number` (`state_getKeysPaged`).
     pub fn keys_paged(&self, prefix: &[u8], count: usize, start: Option<&[u8]>, number: u32) -> Vec<Vec<u8>> {
         self.state.keys_paged(prefix, count, start, number)
+    }
+
+    /// Releases spare capacity (after building many blocks at once).
+    pub fn shrink_to_fit(&mut self) {
+        self.state.shrink_to_fit();
+        self.blocks.shrink_to_fit();
+    }
+
+    /// Sizes of the storage history, for diagnostics.
+    pub fn state_stats(&self) -> StateStats {
+        self.state.stats()
     }
 
     /// The genesis hash.

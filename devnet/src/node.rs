@@ -114,6 +114,7 @@ impl Devnet {
         for _ in 0..devnet.config.prebuilt {
             devnet.produce();
         }
+        devnet.chain.write().expect("chain lock").shrink_to_fit();
         Ok(devnet)
     }
 

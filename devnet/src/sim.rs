@@ -67,6 +67,7 @@ pub struct BuiltBlock {
 }
 
 /// The simulated chain's state machine.
+#[derive(Clone)]
 pub struct Simulator {
     cfg: SimConfig,
     rng: ChaCha8Rng,
@@ -152,6 +153,7 @@ impl Simulator {
             items::LAST_RUNTIME_UPGRADE_233.key(),
             LastRuntimeUpgradeInfo233 { spec_version: 233, spec_name: "node-subtensor".into() }.encode(),
         );
+        sim.world.flush_pools();
         let writes = std::mem::take(&mut sim.world.writes);
         (sim, writes)
     }
@@ -188,6 +190,7 @@ impl Simulator {
         self.activity(block);
 
         // Finalisation.
+        self.world.flush_pools();
         self.world.write_totals(emission);
         let (events, event_count) = executing.encode_events(&self.events);
         let w = &mut self.world.writes;

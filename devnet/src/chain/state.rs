@@ -1,40 +1,76 @@
 //! Storage as of any block: every key keeps the history of its values, so queries at old blocks
-//! cost a binary search and memory grows only with what changes (a node in archive mode).
+//! cost a binary search and a short decode, and memory grows only with what changes (a node in
+//! archive mode). Histories are packed (see [`history`]): a `u64` that moved costs ~7 bytes.
 
-use std::collections::BTreeMap;
+mod history;
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 use std::ops::Bound;
-use std::sync::Arc;
 
-/// One value of a key from `block` on (`None`: deleted).
-type Version = (u32, Option<Arc<[u8]>>);
+use self::history::History;
 
 /// Key-value storage with per-block history.
 #[derive(Default)]
 pub struct VersionedState {
-    entries: BTreeMap<Vec<u8>, Vec<Version>>,
+    /// Histories by key (hashed: keys share long prefixes, which makes ordered lookups slow).
+    entries: HashMap<Box<[u8]>, History>,
+    /// The same keys in order, for paging.
+    order: BTreeSet<Box<[u8]>>,
+}
+
+/// What a [`VersionedState`] holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StateStats {
+    /// Keys with at least one version.
+    pub keys: usize,
+    /// Versions over all keys.
+    pub versions: usize,
+    /// Bytes of packed histories (keys excluded).
+    pub bytes: usize,
+    /// Bytes of keys.
+    pub key_bytes: usize,
+}
+
+impl fmt::Display for StateStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} keys ({:.1} MB), {} versions in {:.1} MB ({:.1} bytes/version)",
+            self.keys,
+            self.key_bytes as f64 / 1e6,
+            self.versions,
+            self.bytes as f64 / 1e6,
+            self.bytes as f64 / self.versions.max(1) as f64
+        )
+    }
 }
 
 impl VersionedState {
     /// The value of `key` at the end of block `at`.
-    pub fn get(&self, key: &[u8], at: u32) -> Option<Arc<[u8]>> {
-        let versions = self.entries.get(key)?;
-        let i = versions.partition_point(|(b, _)| *b <= at);
-        versions.get(i.checked_sub(1)?)?.1.clone()
+    pub fn get(&self, key: &[u8], at: u32) -> Option<Vec<u8>> {
+        self.entries.get(key)?.get(at)
     }
 
     /// Sets `key` from block `at` on. Blocks must be written in increasing order; writing the
-    /// current value again is a no-op. Returns whether the state changed.
+    /// current value again is a no-op, a second write in the same block replaces the first.
+    /// Returns whether the state changed.
     pub fn set(&mut self, key: &[u8], value: Option<&[u8]>, at: u32) -> bool {
-        let versions = self.entries.entry(key.to_vec()).or_default();
-        let current = versions.last().and_then(|(_, v)| v.as_deref());
-        if current == value {
+        if let Some(history) = self.entries.get_mut(key) {
+            let changed = history.set(at, value);
+            if history.is_empty() {
+                self.entries.remove(key);
+                self.order.remove(key);
+            }
+            return changed;
+        }
+        if value.is_none() {
             return false;
         }
-        let value: Option<Arc<[u8]>> = value.map(Arc::from);
-        match versions.last_mut() {
-            Some((b, v)) if *b == at => *v = value,
-            _ => versions.push((at, value)),
-        }
+        let mut history = History::default();
+        history.set(at, value);
+        self.entries.insert(key.into(), history);
+        self.order.insert(key.into());
         true
     }
 
@@ -42,29 +78,48 @@ impl VersionedState {
     /// strictly after `start_key` when given (`state_getKeysPaged`).
     pub fn keys_paged(&self, prefix: &[u8], count: usize, start_key: Option<&[u8]>, at: u32) -> Vec<Vec<u8>> {
         let lower = match start_key {
-            Some(k) if k >= prefix => Bound::Excluded(k.to_vec()),
-            _ => Bound::Included(prefix.to_vec()),
+            Some(k) if k >= prefix => Bound::Excluded(k),
+            _ => Bound::Included(prefix),
         };
-        self.entries
-            .range((lower, Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .filter(|(k, _)| self.get(k, at).is_some())
-            .map(|(k, _)| k.clone())
+        self.order
+            .range::<[u8], _>((lower, Bound::Unbounded))
+            .take_while(|k| k.starts_with(prefix))
+            .filter(|k| self.entries.get(&k[..]).is_some_and(|h| h.exists(at)))
+            .map(|k| k.to_vec())
             .take(count)
             .collect()
     }
 
     /// Forgets every version written after block `at` (used when the chain is rewound).
     pub fn truncate_after(&mut self, at: u32) {
-        self.entries.retain(|_, versions| {
-            versions.retain(|(b, _)| *b <= at);
-            !versions.is_empty()
+        let order = &mut self.order;
+        self.entries.retain(|k, h| {
+            h.truncate_after(at);
+            if h.is_empty() {
+                order.remove(k);
+            }
+            !h.is_empty()
         });
     }
 
-    /// Number of keys ever written.
+    /// Releases spare capacity (after a bulk build).
+    pub fn shrink_to_fit(&mut self) {
+        self.entries.values_mut().for_each(History::shrink_to_fit);
+    }
+
+    /// Number of keys with a history.
     pub fn key_count(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Sizes, for diagnostics.
+    pub fn stats(&self) -> StateStats {
+        self.entries.iter().fold(StateStats::default(), |s, (k, h)| StateStats {
+            keys: s.keys + 1,
+            versions: s.versions + h.len(),
+            bytes: s.bytes + h.bytes(),
+            key_bytes: s.key_bytes + 2 * k.len(),
+        })
     }
 }
 
@@ -93,6 +148,10 @@ mod tests {
         s.set(b"k", Some(b"2"), 2);
         assert_eq!(s.get(b"k", 2).as_deref(), Some(&b"2"[..]));
         assert_eq!(s.get(b"k", 1), None);
+        s.set(b"k", Some(b"3"), 4);
+        assert!(s.set(b"k", Some(b"2"), 4), "back to the previous value");
+        assert_eq!(s.get(b"k", 4).as_deref(), Some(&b"2"[..]));
+        assert_eq!(s.stats().versions, 1);
     }
 
     #[test]

@@ -54,6 +54,28 @@ pub fn item_prefix(pallet: &str, item: &str) -> Vec<u8> {
     key
 }
 
+/// [`item_prefix`] of a declared item, cached.
+fn static_prefix(pallet: &'static str, item: &'static str) -> Vec<u8> {
+    // The simulator builds hundreds of keys per block from a few dozen (pallet, item) pairs:
+    // remember their hashes (keyed by the static strings' addresses and lengths, which identify them).
+    type Cache = std::collections::HashMap<(usize, usize, usize, usize), [u8; 32]>;
+    thread_local! {
+        static CACHE: std::cell::RefCell<Cache> = std::cell::RefCell::default();
+    }
+    let id = (pallet.as_ptr() as usize, pallet.len(), item.as_ptr() as usize, item.len());
+    CACHE.with_borrow_mut(|cache| {
+        cache
+            .entry(id)
+            .or_insert_with(|| {
+                let mut key = [0; 32];
+                key[..16].copy_from_slice(&twox_128(pallet.as_bytes()));
+                key[16..].copy_from_slice(&twox_128(item.as_bytes()));
+                key
+            })
+            .to_vec()
+    })
+}
+
 /// Ties a declaration to its key and value types without owning any.
 type Marker<T> = PhantomData<fn() -> T>;
 
@@ -86,7 +108,7 @@ struct Item {
 impl Item {
     /// `twox128(pallet) ++ twox128(name) ++ hasher(key part)…`
     fn key(&self, parts: &[(Hasher, Vec<u8>)]) -> Vec<u8> {
-        let mut key = item_prefix(self.pallet, self.name);
+        let mut key = static_prefix(self.pallet, self.name);
         for (hasher, encoded) in parts {
             key.extend(hasher.hash(encoded));
         }

@@ -15,6 +15,7 @@ pub fn key(seed: u64, role: &str, i: u64) -> AccountId32 {
 }
 
 /// The accounts of a devnet.
+#[derive(Clone)]
 pub struct Actors {
     seed: u64,
     /// The sudo key (signs the runtime upgrade).

@@ -2,11 +2,12 @@
 //! alpha share ledger. Every mutation goes through a method that also records the storage write,
 //! so the typed state and the served storage never disagree.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use parity_scale_codec::Encode;
 use taoscope_math::fixed::f64_to_i96f32;
 use taoscope_math::pool::Pool;
+use taoscope_math::pool::{TICK_INDEX_MAX, sqrt_price_at_tick, tick_index};
 
 use crate::runtime::Spec;
 use crate::runtime::storage::items;
@@ -99,8 +100,16 @@ pub struct Subnet {
     pub last_step: u64,
 }
 
+/// The sqrt prices `[lo, hi)` of a pool's current tick.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct TickRange {
+    lo: u128,
+    hi: u128,
+    tick: i32,
+}
+
 /// All typed state.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct World {
     /// Balances and nonces.
     pub accounts: BTreeMap<AccountId32, Account>,
@@ -120,6 +129,10 @@ pub struct World {
     pub writes: Writes,
     /// The executing runtime (decides which items exist).
     pub spec: Option<Spec>,
+    /// Pools changed in the block being built (their items are written once, at its end).
+    pub(super) dirty_pools: BTreeSet<u16>,
+    /// Each pool's last tick and its price range.
+    pub(super) ticks: BTreeMap<u16, TickRange>,
 }
 
 fn units_to_bits(units: u64) -> U64F64 {
@@ -249,9 +262,35 @@ impl World {
         self.put(items::TOTAL_HOTKEY_ALPHA.key(&hot, &netuid), &total_alpha);
     }
 
+    /// The tick of `netuid`'s pool at sqrt price `sqrt` (U64F64 bits). A tick lookup is a binary
+    /// search over ~20 exact tick prices, and a pool's price rarely leaves its tick between two
+    /// writes, so the last tick's bounds are checked first.
+    fn current_tick(&mut self, netuid: u16, sqrt: u128) -> i32 {
+        if let Some(r) = self.ticks.get(&netuid).filter(|r| r.lo <= sqrt && sqrt < r.hi) {
+            return r.tick;
+        }
+        let tick = tick_index(sqrt);
+        let hi = if tick >= TICK_INDEX_MAX { u128::MAX } else { sqrt_price_at_tick(tick + 1) };
+        self.ticks.insert(netuid, TickRange { lo: sqrt_price_at_tick(tick), hi, tick });
+        tick
+    }
+
+    /// Marks the pool of `netuid` as changed; [`World::flush_pools`] records it.
+    pub fn write_pool(&mut self, netuid: u16) {
+        self.dirty_pools.insert(netuid);
+    }
+
+    /// Records the items of every pool changed since the last flush (a pool changes many times
+    /// per block; only its final state is stored).
+    pub fn flush_pools(&mut self) {
+        for netuid in std::mem::take(&mut self.dirty_pools) {
+            self.put_pool(netuid);
+        }
+    }
+
     /// Records the pool items of `netuid` (reserves, price state, volume, and in spec 343 the
     /// Swap pallet's full-range v3 view of the same reserves).
-    pub fn write_pool(&mut self, netuid: u16) {
+    fn put_pool(&mut self, netuid: u16) {
         let s = &self.subnets[netuid as usize];
         let (pool, alpha_out, mp, volume) = (s.pool, s.alpha_out, s.moving_price, s.volume);
         self.put(items::SUBNET_TAO.key(&netuid), &pool.tao);
@@ -261,8 +300,10 @@ impl World {
         self.put(items::SUBNET_VOLUME.key(&netuid), &volume);
         if self.spec().has_swap_pallet() && netuid != 0 {
             self.put(items::SWAP_V3_INITIALIZED.key(&netuid), &true);
-            self.put(items::ALPHA_SQRT_PRICE.key(&netuid), &U64F64::from_bits(pool.sqrt_price_u64f64()));
-            self.put(items::CURRENT_TICK.key(&netuid), &TickIndex(pool.current_tick()));
+            let sqrt = pool.sqrt_price_u64f64();
+            let tick = self.current_tick(netuid, sqrt);
+            self.put(items::ALPHA_SQRT_PRICE.key(&netuid), &U64F64::from_bits(sqrt));
+            self.put(items::CURRENT_TICK.key(&netuid), &TickIndex(tick));
             self.put(items::CURRENT_LIQUIDITY.key(&netuid), &pool.full_range_liquidity());
         }
     }
