@@ -45,6 +45,43 @@ pub enum Command {
     /// Inspect a runtime metadata blob, or decode a storage key and value with it.
     #[command(subcommand)]
     Metadata(MetadataCmd),
+    /// Measure throughput and print figures.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+/// `taoscope bench`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Index a prebuilt devnet into a fresh database; the last line is a JSON object with
+    /// blocks_per_s, rows_per_s, peak_rss_mb, rpc_limit_blocks_per_s, copy_limit_rows_per_s.
+    Index(BenchIndexArgs),
+}
+
+/// `taoscope bench index`.
+#[derive(Debug, Args)]
+pub struct BenchIndexArgs {
+    /// Dynamic subnets in the devnet.
+    #[arg(long, default_value_t = 64)]
+    pub subnets: u16,
+    /// Blocks to index.
+    #[arg(long, default_value_t = 20_000)]
+    pub blocks: u32,
+    /// Devnet seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// PostgreSQL server for the fresh benchmark databases (their names are generated).
+    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub database_url: String,
+    /// Blocks per write transaction.
+    #[arg(long, default_value_t = 200)]
+    pub batch_size: u64,
+    /// Requests in flight.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Keep the benchmark databases.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 /// `taoscope metadata`.
@@ -122,6 +159,51 @@ pub struct DevnetCmd {
     pub devnet: DevnetArgs,
 }
 
+/// How the indexer runs (`index` and `up`).
+#[derive(Debug, Args, Clone)]
+pub struct IndexerArgs {
+    /// Blocks per write transaction.
+    #[arg(long, env = "TAOSCOPE_BATCH_SIZE", default_value_t = 100)]
+    pub batch_size: u64,
+    /// Requests in flight to the node.
+    #[arg(long, env = "TAOSCOPE_CONCURRENCY", default_value_t = 16)]
+    pub concurrency: usize,
+    /// First block to index in a fresh database.
+    #[arg(long)]
+    pub from: Option<u64>,
+    /// Last block to index; the indexer exits when it is reached.
+    #[arg(long)]
+    pub to: Option<u64>,
+    /// Follow the best head instead of the finalized one, rolling back on reorgs.
+    #[arg(long)]
+    pub unfinalized: bool,
+    /// Read every subnet's pool every N blocks (0: never). Epoch metagraphs need 1.
+    #[arg(long, env = "TAOSCOPE_POOL_INTERVAL", default_value_t = 1)]
+    pub pool_interval: u64,
+    /// Do not snapshot metagraphs at epochs.
+    #[arg(long)]
+    pub no_metagraphs: bool,
+    /// Address of the Prometheus `/metrics` endpoint ("off" to disable).
+    #[arg(long, env = "TAOSCOPE_METRICS_LISTEN", default_value = "127.0.0.1:9615")]
+    pub metrics_listen: String,
+}
+
+impl IndexerArgs {
+    /// The indexer configuration for `node` and `database_url`.
+    pub fn config(&self, node: &str, database_url: &str) -> taoscope_indexer::IndexerConfig {
+        taoscope_indexer::IndexerConfig {
+            batch_size: self.batch_size.max(1),
+            concurrency: self.concurrency.max(1),
+            from: self.from,
+            to: self.to,
+            unfinalized: self.unfinalized,
+            pool_interval: self.pool_interval,
+            metagraphs: !self.no_metagraphs,
+            ..taoscope_indexer::IndexerConfig::new(node, database_url)
+        }
+    }
+}
+
 /// `taoscope index`.
 #[derive(Debug, Args)]
 pub struct IndexArgs {
@@ -131,12 +213,9 @@ pub struct IndexArgs {
     /// Database.
     #[command(flatten)]
     pub db: DatabaseArgs,
-    /// Blocks per write transaction.
-    #[arg(long, default_value_t = 100)]
-    pub batch_size: u64,
-    /// Block fetches in flight.
-    #[arg(long, default_value_t = 8)]
-    pub concurrency: usize,
+    /// Indexer settings.
+    #[command(flatten)]
+    pub indexer: IndexerArgs,
 }
 
 /// `taoscope serve`.
@@ -171,6 +250,9 @@ pub struct UpArgs {
     /// Devnet economy and clock.
     #[command(flatten)]
     pub devnet: DevnetArgs,
+    /// Indexer settings.
+    #[command(flatten)]
+    pub indexer: IndexerArgs,
 }
 
 impl DevnetArgs {

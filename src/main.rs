@@ -50,6 +50,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args).await,
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Metadata(args) => commands::metadata::run(args),
+        Command::Bench(args) => commands::bench::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

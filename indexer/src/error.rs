@@ -39,6 +39,20 @@ pub enum IndexerError {
         /// What was wrong.
         reason: String,
     },
+    /// The node's chain changed under a batch (a reorg while fetching): the batch is retried.
+    #[error("the chain changed at block {block} while fetching; retrying")]
+    ChainChanged {
+        /// Where the links broke.
+        block: u64,
+    },
+    /// A reorg reaches below everything the indexer keeps to compare (or below finality).
+    #[error("reorg deeper than the {window}-block window below block {tip}; re-index from an earlier block")]
+    ReorgTooDeep {
+        /// Our tip.
+        tip: u64,
+        /// How far back was compared.
+        window: u64,
+    },
     /// A runtime's metadata could not be fetched or understood.
     #[error("metadata of runtime spec {spec}: {reason}")]
     Metadata {
@@ -87,11 +101,18 @@ impl IndexerError {
     /// Whether the same work may succeed if tried again (after reconnecting).
     pub fn is_retryable(&self) -> bool {
         match self {
-            IndexerError::Rpc { .. } | IndexerError::Pool(_) => true,
-            IndexerError::Database(e) => e.is_closed() || e.code().is_none(),
+            IndexerError::Rpc { .. } | IndexerError::Pool(_) | IndexerError::ChainChanged { .. } => true,
+            IndexerError::Database(e) => e.is_closed() || e.code().is_none_or(is_transient),
             _ => false,
         }
     }
+}
+
+/// SQLSTATEs that pass: connection exceptions (08), resource shortages (53), operator
+/// intervention such as a server shutdown or restart (57), serialization failures and deadlocks.
+fn is_transient(code: &tokio_postgres::error::SqlState) -> bool {
+    let c = code.code();
+    c.starts_with("08") || c.starts_with("53") || c.starts_with("57") || c == "40001" || c == "40P01"
 }
 
 #[cfg(test)]
@@ -110,5 +131,14 @@ mod tests {
             node_genesis: "0x2".into(),
         };
         assert!(!wrong.is_retryable());
+    }
+
+    #[test]
+    fn server_restarts_are_transient_constraint_violations_are_not() {
+        use tokio_postgres::error::SqlState;
+        assert!(is_transient(&SqlState::ADMIN_SHUTDOWN));
+        assert!(is_transient(&SqlState::CONNECTION_FAILURE));
+        assert!(is_transient(&SqlState::T_R_DEADLOCK_DETECTED));
+        assert!(!is_transient(&SqlState::UNIQUE_VIOLATION));
     }
 }

@@ -41,6 +41,8 @@ pub struct IndexerConfig {
     pub from: Option<u64>,
     /// Last block to index (then `run` returns).
     pub to: Option<u64>,
+    /// Follow the best head instead of the finalized one, rolling back on reorgs.
+    pub unfinalized: bool,
 }
 
 impl IndexerConfig {
@@ -56,6 +58,7 @@ impl IndexerConfig {
             metagraphs: true,
             from: None,
             to: None,
+            unfinalized: false,
         }
     }
 }
@@ -88,6 +91,10 @@ fn fetch_owned(
     Box::pin(async move { node.fetch_block(number).await })
 }
 
+/// Attempts at reading a block's state while values fail to decode (a corrupted answer is
+/// not corrupted state; what still fails after the last attempt is recorded).
+const STATE_ATTEMPTS: usize = 3;
+
 /// Reads a block's state with owned handles, boxed as `Send` (see [`fetch_owned`]).
 fn read_owned(
     node: Node,
@@ -97,10 +104,55 @@ fn read_owned(
     registrations: Vec<RegistrationRow>,
     what: ReadSpec,
 ) -> futures::future::BoxFuture<'static, Result<StateRead, IndexerError>> {
-    Box::pin(read_block_state(node, md, plan, number, hash, parent_hash, registrations, what))
+    Box::pin(async move {
+        let mut attempt = 1;
+        loop {
+            let read = read_block_state(
+                node.clone(),
+                md.clone(),
+                plan.clone(),
+                number,
+                hash,
+                parent_hash,
+                registrations.clone(),
+                what,
+            )
+            .await?;
+            if read.2.is_empty() || attempt == STATE_ATTEMPTS {
+                return Ok(read);
+            }
+            attempt += 1;
+        }
+    })
 }
 
 type StateRead = (StateRows, Vec<RegistrationRow>, Vec<crate::state::StateFailure>);
+
+/// Counters and gauges after a committed batch.
+fn record_metrics(blocks: &[BlockRows], head: u64) {
+    let Some(last) = blocks.last() else { return };
+    metrics::counter!("taoscope_blocks_indexed_total").increment(blocks.len() as u64);
+    metrics::gauge!("taoscope_indexed_height").set(last.raw.number as f64);
+    metrics::gauge!("taoscope_head_height").set(head as f64);
+    metrics::gauge!("taoscope_head_lag_blocks").set(head.saturating_sub(last.raw.number) as f64);
+    let count = |f: fn(&BlockRows) -> usize| blocks.iter().map(f).sum::<usize>() as u64;
+    for (table, rows) in [
+        ("blocks", blocks.len() as u64),
+        ("extrinsics", count(|b| b.decoded.extrinsics.len())),
+        ("events", count(|b| b.decoded.events.len())),
+        ("stake_ledger", count(|b| b.typed.stake.len())),
+        ("stake_movements", count(|b| b.typed.movements.len())),
+        ("registrations", count(|b| b.typed.registrations.len())),
+        ("weights_set", count(|b| b.typed.weights.len())),
+        ("pool_state", count(|b| b.state.pools.len())),
+        ("metagraph", count(|b| b.state.metagraph.len())),
+    ] {
+        metrics::counter!("taoscope_rows_written_total", "table" => table).increment(rows);
+    }
+    for f in blocks.iter().flat_map(|b| &b.failures) {
+        metrics::counter!("taoscope_decode_failures_total", "kind" => f.kind).increment(1);
+    }
+}
 
 /// A connected indexer.
 pub struct Indexer {
@@ -111,8 +163,11 @@ pub struct Indexer {
     runtimes: HashMap<u32, Runtime>,
     plans: HashMap<u32, Arc<StatePlan>>,
     tip: Option<Tip>,
-    _lock: WriterLock,
+    lock: WriterLock,
 }
+
+/// Blocks compared when looking for a fork point in `--unfinalized` mode.
+pub const REORG_WINDOW: u64 = 256;
 
 impl Indexer {
     /// Connects to the node and the database (migrating it), takes the writer lock and checks
@@ -130,7 +185,45 @@ impl Indexer {
             runtimes.insert(spec, runtime);
         }
         let plans = runtimes.iter().map(|(spec, r)| (*spec, Arc::new(StatePlan::new(&r.metadata)))).collect();
-        Ok(Indexer { config, node, store, identity, runtimes, plans, tip: None, _lock: lock })
+        Ok(Indexer { config, node, store, identity, runtimes, plans, tip: None, lock })
+    }
+
+    /// Fetches blocks `from..=to` and their state exactly as indexing does, without decoding
+    /// events or writing anything: the RPC-bound limit of the pipeline (`taoscope bench`).
+    pub async fn fetch_only(&mut self, from: u64, to: u64) -> Result<u64, IndexerError> {
+        let mut next = from;
+        while next <= to {
+            let last = to.min(next + self.config.batch_size - 1);
+            let fetches: Vec<_> = (next..=last).map(|n| fetch_owned(self.node.clone(), n)).collect();
+            let raws: Vec<RawBlock> =
+                futures::stream::iter(fetches).buffered(self.config.concurrency).try_collect().await?;
+            let mut new = Vec::new();
+            let mut executing = self.executing_spec(next, &mut new).await?;
+            let mut reads = Vec::with_capacity(raws.len());
+            for raw in &raws {
+                new.extend(self.learn_runtime(raw.number, raw.hash, raw.spec_version).await?);
+                let spec = if raw.number == 0 { raw.spec_version } else { executing };
+                let what =
+                    ReadSpec { pools: self.config.pool_interval > 0, metagraphs: self.config.metagraphs };
+                let md = self.runtimes[&spec].metadata.clone();
+                reads.push(read_owned(
+                    self.node.clone(),
+                    md,
+                    self.plans[&spec].clone(),
+                    (raw.number, raw.hash, raw.parent_hash),
+                    vec![],
+                    what,
+                ));
+                executing = raw.spec_version;
+            }
+            let _: Vec<StateRead> =
+                futures::stream::iter(reads).buffered(self.config.concurrency).try_collect().await?;
+            if let Some(last) = raws.last() {
+                self.tip = Some(Tip { number: last.number, spec: last.spec_version });
+            }
+            next = last + 1;
+        }
+        Ok(to + 1 - from)
     }
 
     /// The chain being indexed.
@@ -190,8 +283,9 @@ impl Indexer {
         // Futures are lazy: building them all first starts nothing; `buffered` runs at most
         // `concurrency` at a time and yields them in block order.
         let fetches: Vec<_> = (from..=to).map(|n| fetch_owned(self.node.clone(), n)).collect();
-        let raws: Vec<_> =
+        let raws: Vec<RawBlock> =
             futures::stream::iter(fetches).buffered(self.config.concurrency).try_collect().await?;
+        self.check_links(&raws).await?;
         let mut new = Vec::new();
         let mut executing = self.executing_spec(from, &mut new).await?;
         let mut blocks = Vec::with_capacity(raws.len());
@@ -253,14 +347,60 @@ impl Indexer {
             }
         }
         self.store.write_batch(&new, &blocks, head).await?;
+        record_metrics(&blocks, head.0);
         if let Some(last) = blocks.last() {
             self.tip = Some(Tip { number: last.raw.number, spec: last.raw.spec_version });
         }
         Ok(())
     }
 
-    /// Decodes `raw`; if its events do not decode, fetches the block once more (a corrupted
-    /// answer is not a corrupted block) before keeping the failure.
+    /// The fetched blocks must form one chain continuing ours; if not, the node's chain
+    /// changed while fetching (the batch is retried after reorg handling).
+    async fn check_links(&self, raws: &[RawBlock]) -> Result<(), IndexerError> {
+        for pair in raws.windows(2) {
+            if pair[1].parent_hash != pair[0].hash {
+                return Err(IndexerError::ChainChanged { block: pair[1].number });
+            }
+        }
+        if let (Some(first), Some((last, hash))) = (raws.first(), self.store.progress().await?)
+            && first.number == last + 1
+            && first.parent_hash != hash
+        {
+            return Err(IndexerError::ChainChanged { block: first.number });
+        }
+        Ok(())
+    }
+
+    /// In `--unfinalized` mode: if our tip is no longer on the node's canonical chain, rolls
+    /// back to the fork point.
+    async fn follow_reorgs(&mut self) -> Result<(), IndexerError> {
+        let ours = self.store.recent_blocks(REORG_WINDOW as i64).await?;
+        let Some(&(tip, tip_hash)) = ours.last() else { return Ok(()) };
+        if self.node.block_hash(tip).await? == Some(tip_hash) {
+            return Ok(());
+        }
+        let mut theirs = Vec::with_capacity(ours.len());
+        for (n, _) in ours.iter().rev() {
+            let h = self.node.block_hash(*n).await?;
+            let same = h.is_some_and(|h| ours.iter().any(|(m, x)| m == n && *x == h));
+            theirs.push((*n, h));
+            if same {
+                break;
+            }
+        }
+        let Some(keep) = crate::reorg::fork_point(&ours, &theirs) else {
+            return Err(IndexerError::ReorgTooDeep { tip, window: REORG_WINDOW });
+        };
+        let hash = ours.iter().find(|(n, _)| *n == keep).map(|(_, h)| *h).expect("fork point is one of ours");
+        let removed = self.store.rollback_to(keep, hash).await?;
+        self.tip = None;
+        metrics::counter!("taoscope_reorgs_total").increment(1);
+        tracing::warn!(tip, fork_point = keep, removed, "reorg: rolled back to the common ancestor");
+        Ok(())
+    }
+
+    /// Decodes `raw`; while parts do not decode, fetches the block again (a corrupted answer is
+    /// not a corrupted block), up to [`STATE_ATTEMPTS`] times, before keeping the failures.
     async fn decode_with_retry(
         &self,
         raw: RawBlock,
@@ -289,7 +429,12 @@ impl Indexer {
         &mut self,
         on_progress: &mut impl FnMut(Progress),
     ) -> Result<Progress, IndexerError> {
-        let head = self.node.finalized_head().await?;
+        let head = if self.config.unfinalized {
+            self.follow_reorgs().await?;
+            self.node.best_head().await?
+        } else {
+            self.node.finalized_head().await?
+        };
         self.store.set_head(head.0, head.1).await?;
         let mut next = self.next_block().await?;
         let mut progress = Progress { indexed: next.saturating_sub(1), finalized: head.0, rate: 0.0 };
@@ -304,6 +449,22 @@ impl Indexer {
             next = to + 1;
         }
         Ok(progress)
+    }
+
+    /// A fresh node connection, and the writer lock taken again if its database connection
+    /// was lost (the server released it; another indexer may have taken it meanwhile).
+    async fn reconnect(&mut self) -> Result<(), IndexerError> {
+        self.node = Node::connect(&self.config.node_url).await.map_err(|e| match e {
+            IndexerError::Connect { url, reason } | IndexerError::NotANode { url, reason } => {
+                IndexerError::Rpc { method: "connect", block: None, reason: format!("{url}: {reason}") }
+            }
+            other => other,
+        })?;
+        if self.lock.is_lost() {
+            self.lock = self.store.lock_writer(&self.config.database_url).await?;
+            tracing::info!("writer lock taken again after the database connection was lost");
+        }
+        Ok(())
     }
 
     /// Follows the finalized head until `cancel` fires, reconnecting after dropped connections.
@@ -337,9 +498,11 @@ impl Indexer {
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                     self.tip = None;
-                    match Node::connect(&self.config.node_url).await {
-                        Ok(node) => self.node = node,
-                        Err(e) => tracing::warn!(error = %e, "reconnect failed"),
+                    if let Err(e) = self.reconnect().await {
+                        if !e.is_retryable() {
+                            return Err(e);
+                        }
+                        tracing::warn!(error = %e, "reconnect failed");
                     }
                 }
                 Err(e) => return Err(e),

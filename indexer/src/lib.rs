@@ -11,6 +11,7 @@ pub mod extract;
 pub mod follow;
 pub mod inspect;
 pub mod node;
+pub mod reorg;
 pub mod rows;
 pub mod state;
 pub mod storage;

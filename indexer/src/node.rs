@@ -196,6 +196,17 @@ impl Node {
         Ok((subxt::config::Header::number(&header), hash.0))
     }
 
+    /// Number and hash of the best (not necessarily final) head.
+    pub async fn best_head(&self) -> Result<(u64, [u8; 32]), IndexerError> {
+        let header =
+            timed("chain_getHeader", None, self.methods.chain_get_header(None)).await?.ok_or_else(|| {
+                IndexerError::Rpc { method: "chain_getHeader", block: None, reason: "no best header".into() }
+            })?;
+        let number = subxt::config::Header::number(&header);
+        let hash = self.block_hash(number).await?.ok_or(IndexerError::ChainChanged { block: number })?;
+        Ok((number, hash))
+    }
+
     /// The runtime in the post-state of block `hash`.
     pub async fn runtime_version(&self, number: u64, hash: [u8; 32]) -> Result<RuntimeInfo, IndexerError> {
         let v = timed(

@@ -83,7 +83,7 @@ pub fn shape_of(types: &PortableRegistry, id: u32) -> Shape {
         TypeDef::Compact(_) => Shape::Compact,
         TypeDef::Sequence(s) => Shape::Vec(Box::new(shape_of(types, s.type_param.id))),
         TypeDef::Tuple(t) => Shape::Tuple(t.fields.iter().map(|f| shape_of(types, f.id)).collect()),
-        TypeDef::Array(a) if a.len == 32 && name == "" => {
+        TypeDef::Array(a) if a.len == 32 && name.is_empty() => {
             match types.resolve(a.type_param.id).map(|t| &t.type_def) {
                 Some(TypeDef::Primitive(TypeDefPrimitive::U8)) => Shape::Account,
                 _ => Shape::Other(id),
@@ -91,11 +91,11 @@ pub fn shape_of(types: &PortableRegistry, id: u32) -> Shape {
         }
         TypeDef::Composite(c) if c.fields.len() == 1 => {
             let inner = shape_of(types, c.fields[0].ty.id);
-            if name.starts_with("FixedI") || name.starts_with("FixedU") {
-                if let Shape::Prim(bits) = inner {
-                    let frac = crate::decode::json::frac_bits(types, id, name);
-                    return Shape::Fixed { bits, frac };
-                }
+            if (name.starts_with("FixedI") || name.starts_with("FixedU"))
+                && let Shape::Prim(bits) = inner
+            {
+                let frac = crate::decode::json::frac_bits(types, id, name);
+                return Shape::Fixed { bits, frac };
             }
             // Newtypes (`AccountId32([u8; 32])`, `NetUid(u16)`, `TaoCurrency(u64)`) read as their inside.
             inner

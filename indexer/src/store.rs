@@ -39,6 +39,22 @@ const INSERT_RUNTIME: &str = "INSERT INTO runtime_versions
 const ENSURE_PARTITIONS: &str = "SELECT taoscope_ensure_partitions($1, $2)";
 const NOTIFY: &str = "SELECT pg_notify($1, $2)";
 
+const SELECT_RECENT: &str = "SELECT number, hash FROM blocks ORDER BY number DESC LIMIT $1";
+/// Every table with per-block rows, and its block column (rolled back on a reorg).
+const BLOCK_TABLES: &[(&str, &str)] = &[
+    ("extrinsics", "block_number"),
+    ("events", "block_number"),
+    ("stake_ledger", "block_number"),
+    ("stake_movements", "block_number"),
+    ("registrations", "block_number"),
+    ("weights_set", "block_number"),
+    ("pool_state", "block_number"),
+    ("epochs", "block_number"),
+    ("metagraph", "block_number"),
+    ("decode_failures", "block_number"),
+    ("blocks", "number"),
+];
+
 /// A runtime first seen in this batch, to record with its metadata.
 pub struct NewRuntime {
     /// The runtime.
@@ -57,9 +73,16 @@ pub struct Store {
     pool: Pool,
 }
 
-/// Holds the single-writer lock for as long as it lives.
+/// Holds the single-writer lock for as long as it lives (the lock is tied to its session).
 pub struct WriterLock {
-    _client: Client,
+    client: Client,
+}
+
+impl WriterLock {
+    /// Whether the session holding the lock is gone (the server released the lock).
+    pub fn is_lost(&self) -> bool {
+        self.client.is_closed()
+    }
 }
 
 fn to_i64(n: u64) -> i64 {
@@ -89,12 +112,16 @@ impl Store {
     /// Takes the single-writer lock, or fails if another indexer holds it.
     pub async fn lock_writer(&self, database_url: &str) -> Result<WriterLock, IndexerError> {
         let (client, conn) = tokio_postgres::connect(database_url, NoTls).await?;
-        tokio::spawn(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::warn!(error = %e, "writer-lock connection closed");
+            }
+        });
         let got: bool = client.query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LOCK]).await?.get(0);
         if !got {
             return Err(IndexerError::AlreadyRunning);
         }
-        Ok(WriterLock { _client: client })
+        Ok(WriterLock { client })
     }
 
     /// Records the chain on first use; refuses a database made from another chain.
@@ -140,6 +167,40 @@ impl Store {
         let client = self.pool.get().await?;
         let rows = client.query(SELECT_RUNTIMES, &[]).await?;
         Ok(rows.iter().map(|r| (r.get::<_, i32>(0) as u32, r.get::<_, i32>(1) as u32, r.get(2))).collect())
+    }
+
+    /// Our last `limit` blocks as (number, hash), ascending.
+    pub async fn recent_blocks(&self, limit: i64) -> Result<Vec<(u64, [u8; 32])>, IndexerError> {
+        let client = self.pool.get().await?;
+        let mut rows: Vec<(u64, [u8; 32])> = client
+            .query(SELECT_RECENT, &[&limit])
+            .await?
+            .iter()
+            .map(|r| {
+                let hash: Vec<u8> = r.get(1);
+                (r.get::<_, i64>(0) as u64, hash.try_into().unwrap_or([0; 32]))
+            })
+            .collect();
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// Deletes every row of blocks above `keep` (a reorg) and moves the checkpoint to
+    /// `keep` with `hash`, in one transaction.
+    pub async fn rollback_to(&self, keep: u64, hash: [u8; 32]) -> Result<u64, IndexerError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let mut removed = 0;
+        for (table, column) in BLOCK_TABLES {
+            // Table and column names come from the closed list above, never from input.
+            let n = tx.execute(&format!("DELETE FROM {table} WHERE {column} > $1"), &[&to_i64(keep)]).await?;
+            if *table == "blocks" {
+                removed = n;
+            }
+        }
+        tx.execute(UPSERT_PROGRESS, &[&STAGE_BLOCKS, &to_i64(keep), &hash.as_slice()]).await?;
+        tx.commit().await?;
+        Ok(removed)
     }
 
     /// Records the node's finalized head.

@@ -2,7 +2,6 @@
 //! it emitted.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use parity_scale_codec::Decode;
 use taoscope_devnet::runtime::storage::items;
@@ -20,7 +19,6 @@ async fn indexed() -> (Arc<Devnet>, TestDb) {
         subnets: SUBNETS,
         prebuilt: BLOCKS,
         seed: 5,
-        block_time: Duration::from_secs(3600),
         finality_lag: 2,
         upgrade_at: Some(UPGRADE_AT),
         tempo: TEMPO,

@@ -1,6 +1,6 @@
 //! `taoscope index`: follow a node's finalized blocks into PostgreSQL until stopped.
 
-use taoscope_indexer::{Indexer, IndexerConfig};
+use taoscope_indexer::Indexer;
 
 use crate::cli::IndexArgs;
 use crate::progress::IndexProgress;
@@ -9,12 +9,8 @@ use crate::progress::IndexProgress;
 pub async fn run(args: IndexArgs) -> anyhow::Result<()> {
     let db = super::open_migrated(args.db.database_url.as_deref()).await?;
     let cancel = crate::shutdown::on_signal();
-    let config = IndexerConfig {
-        batch_size: args.batch_size.max(1),
-        concurrency: args.concurrency.max(1),
-        ..IndexerConfig::new(&args.node, &db.url)
-    };
-    let mut indexer = Indexer::connect(config).await?;
+    super::serve_metrics(&args.indexer.metrics_listen)?;
+    let mut indexer = Indexer::connect(args.indexer.config(&args.node, &db.url)).await?;
     let id = indexer.identity();
     println!("indexing {} (genesis 0x{}) from {}", id.name, hex::encode(id.genesis_hash), args.node);
     let mut progress = IndexProgress::new();

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use taoscope_indexer::{Indexer, IndexerConfig};
+use taoscope_indexer::Indexer;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::UpArgs;
@@ -44,8 +44,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         }
     };
 
-    let config = IndexerConfig::new(&node_url, &db.url);
-    let mut indexer = Indexer::connect(config).await?;
+    super::serve_metrics(&args.indexer.metrics_listen)?;
+    let mut indexer = Indexer::connect(args.indexer.config(&node_url, &db.url)).await?;
     println!("indexing {} from {node_url}", indexer.identity().name);
     let pool = taoscope_api::pool(&db.url, 16)?;
     println!("API: http://{api_addr}/graphql (GraphiQL in a browser); Ctrl-C stops everything");

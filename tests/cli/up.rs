@@ -10,19 +10,22 @@ use crate::support::{Running, graphql, run, taoscope};
 #[tokio::test]
 async fn up_runs_devnet_indexer_and_api_and_stops_cleanly_on_ctrl_c() {
     let db = TestDb::empty().await;
+    let metrics = crate::support::taken_port().local_addr().unwrap();
     let mut cmd = taoscope();
-    cmd.args(["up", "--listen", "127.0.0.1:0", "--database-url", db.url()]).args([
-        "--devnet-blocks",
-        "40",
-        "--block-time",
-        "200ms",
-        "--subnets",
-        "4",
-        "--upgrade-at",
-        "20",
-        "--tempo",
-        "9",
-    ]);
+    cmd.args(["up", "--listen", "127.0.0.1:0", "--database-url", db.url()])
+        .args(["--metrics-listen", &metrics.to_string()])
+        .args([
+            "--devnet-blocks",
+            "40",
+            "--block-time",
+            "200ms",
+            "--subnets",
+            "4",
+            "--upgrade-at",
+            "20",
+            "--tempo",
+            "9",
+        ]);
     let mut up = Running::spawn(cmd);
     let api = up.wait_line("API: ", Duration::from_secs(90));
     let base = api.split_whitespace().next().unwrap().trim_end_matches("/graphql").to_string();
@@ -68,6 +71,17 @@ async fn up_runs_devnet_indexer_and_api_and_stops_cleanly_on_ctrl_c() {
     assert_eq!(client.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
     let ready: Value = client.get(format!("{base}/readyz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["status"], "ready");
+
+    // Prometheus metrics of the indexer.
+    let text = client.get(format!("http://{metrics}/metrics")).send().await.unwrap().text().await.unwrap();
+    for name in [
+        "taoscope_blocks_indexed_total",
+        "taoscope_head_lag_blocks",
+        "taoscope_rpc_seconds_bucket",
+        "taoscope_rows_written_total",
+    ] {
+        assert!(text.contains(name), "{name} in /metrics:\n{text}");
+    }
 
     let (status, lines) = up.interrupt(Duration::from_secs(30));
     assert!(status.success(), "exit status {status:?}; stdout {lines:?}");
