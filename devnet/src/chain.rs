@@ -1,6 +1,7 @@
 //! The devnet's block store: canonical blocks with their headers, extrinsics and runtime, the
 //! storage history, and the finalized head lagging the best head by a fixed depth.
 
+pub mod dynamic;
 pub mod header;
 pub mod state;
 
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use parity_scale_codec::Encode;
 use sp_crypto_hashing::blake2_256;
 
+use self::dynamic::Tracker;
 use self::header::{Digest, DigestItem, Header, extrinsics_root};
 use self::state::{StateStats, VersionedState};
 use crate::runtime::Spec;
@@ -35,6 +37,7 @@ pub struct Chain {
     blocks: Vec<Arc<StoredBlock>>,
     by_hash: HashMap<[u8; 32], u32>,
     state: VersionedState,
+    dynamic: Tracker,
     finality_lag: u32,
 }
 
@@ -49,8 +52,13 @@ fn state_root(parent_root: &[u8; 32], writes: &Writes) -> [u8; 32] {
 impl Chain {
     /// A chain holding only genesis, whose storage is `genesis`.
     pub fn new(genesis: Writes, finality_lag: u32) -> Chain {
-        let mut chain =
-            Chain { blocks: vec![], by_hash: HashMap::new(), state: VersionedState::default(), finality_lag };
+        let mut chain = Chain {
+            blocks: vec![],
+            by_hash: HashMap::new(),
+            state: VersionedState::default(),
+            dynamic: Tracker::default(),
+            finality_lag,
+        };
         let header = Header {
             parent_hash: H256([0; 32]),
             number: 0,
@@ -59,6 +67,7 @@ impl Chain {
             digest: Digest::default(),
         };
         chain.apply_writes(&genesis, 0);
+        chain.dynamic.import(&genesis, 0, Spec::Dtao233);
         chain.push_header(header, vec![], Spec::Dtao233, 0);
         chain
     }
@@ -90,6 +99,7 @@ impl Chain {
         let seal = [blake2_256(&header.encode()), blake2_256(&header.hash())].concat();
         header.digest.logs.push(DigestItem::Seal(*b"aura", seal));
         self.apply_writes(&built.writes, built.number);
+        self.dynamic.import(&built.writes, built.number, built.spec_after);
         self.push_header(header, built.extrinsics, built.spec_after, built.event_count);
         self.best()
     }
@@ -120,6 +130,18 @@ impl Chain {
         self.state.get(key, number)
     }
 
+    /// SCALE `Vec<Option<DynamicInfo>>` at block `number`
+    /// (`SubnetInfoRuntimeApi_get_all_dynamic_info`).
+    pub fn dynamic_info_all(&self, number: u32) -> Vec<u8> {
+        self.dynamic.all(number)
+    }
+
+    /// SCALE `Option<DynamicInfo>` of `netuid` at block `number`
+    /// (`SubnetInfoRuntimeApi_get_dynamic_info`).
+    pub fn dynamic_info(&self, netuid: u16, number: u32) -> Vec<u8> {
+        self.dynamic.one(netuid, number)
+    }
+
     /// Keys under `prefix` at block `number` (`state_getKeysPaged`).
     pub fn keys_paged(&self, prefix: &[u8], count: usize, start: Option<&[u8]>, number: u32) -> Vec<Vec<u8>> {
         self.state.keys_paged(prefix, count, start, number)
@@ -128,6 +150,7 @@ impl Chain {
     /// Releases spare capacity (after building many blocks at once).
     pub fn shrink_to_fit(&mut self) {
         self.state.shrink_to_fit();
+        self.dynamic.shrink_to_fit();
         self.blocks.shrink_to_fit();
     }
 

@@ -18,6 +18,7 @@ use crate::chain::header::hex0x;
 use crate::chain::{Chain, StoredBlock};
 use crate::node::{Devnet, DevnetError};
 use crate::runtime::RuntimeVersionJson;
+use crate::runtime::apis::{GET_ALL_DYNAMIC_INFO, GET_DYNAMIC_INFO};
 
 /// The chain name reported by `system_chain`.
 pub const CHAIN_NAME: &str = "Taoscope Devnet";
@@ -151,9 +152,15 @@ fn state_call(
     data: &[u8],
     block: &StoredBlock,
 ) -> Result<Vec<u8>, ErrorObjectOwned> {
-    let _ = chain;
     let spec = block.spec;
+    let number = block.header.number;
     match method {
+        GET_ALL_DYNAMIC_INFO => Ok(chain.dynamic_info_all(number)),
+        GET_DYNAMIC_INFO => {
+            let netuid =
+                u16::decode(&mut &data[..]).map_err(|e| invalid_params(format!("bad netuid: {e}")))?;
+            Ok(chain.dynamic_info(netuid, number))
+        }
         "Core_version" => Ok(spec.version().encode()),
         "Metadata_metadata_versions" => Ok(vec![14u32, 15].encode()),
         "Metadata_metadata" => Ok(spec.metadata_v14().to_vec().encode()),

@@ -6,6 +6,7 @@
 //! * [`Spec::Swap343`] mirrors finney spec 343: `TaoCurrency`/`AlphaCurrency`/`NetUid` newtypes,
 //!   6-field stake events (`fee`), and the `Swap` pallet whose `AlphaSqrtPrice` prices the pool.
 
+pub mod apis;
 pub mod calls;
 pub mod events;
 pub mod extensions;
@@ -56,6 +57,35 @@ pub struct RuntimeVersion {
     /// Transaction format version.
     pub transaction_version: u32,
     /// State trie version.
+    pub system_version: u8,
+}
+
+/// [`RuntimeVersion`]'s metadata shape in spec 233 (`RuntimeString` names, `Cow` API list, the
+/// last field named `state_version`); it encodes like [`RuntimeVersion`].
+#[allow(missing_docs)]
+#[derive(TypeInfo)]
+pub struct RuntimeVersion233 {
+    pub spec_name: String,
+    pub impl_name: String,
+    pub authoring_version: u32,
+    pub spec_version: u32,
+    pub impl_version: u32,
+    pub apis: types::CowOf<Vec<([u8; 8], u32)>>,
+    pub transaction_version: u32,
+    pub state_version: u8,
+}
+
+/// [`RuntimeVersion`]'s metadata shape in spec 343 (`Cow<str>` names, `Cow` API list).
+#[allow(missing_docs)]
+#[derive(TypeInfo)]
+pub struct RuntimeVersion343 {
+    pub spec_name: types::Cow,
+    pub impl_name: types::Cow,
+    pub authoring_version: u32,
+    pub spec_version: u32,
+    pub impl_version: u32,
+    pub apis: types::CowOf<Vec<([u8; 8], u32)>>,
+    pub transaction_version: u32,
     pub system_version: u8,
 }
 
@@ -117,10 +147,11 @@ impl Spec {
 
     /// The runtime version reported by `Core_version` and `state_getRuntimeVersion`.
     pub fn version(self) -> RuntimeVersion {
-        let apis = [("Core", 5), ("Metadata", 2), ("BlockBuilder", 6), ("AuraApi", 1)]
-            .iter()
-            .map(|(name, v)| (blake2_64(name.as_bytes()), *v))
-            .collect();
+        let apis =
+            [("Core", 5), ("Metadata", 2), ("BlockBuilder", 6), ("AuraApi", 1), ("SubnetInfoRuntimeApi", 1)]
+                .iter()
+                .map(|(name, v)| (blake2_64(name.as_bytes()), *v))
+                .collect();
         RuntimeVersion {
             spec_name: "node-subtensor".into(),
             impl_name: "node-subtensor".into(),

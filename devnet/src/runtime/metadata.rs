@@ -15,6 +15,7 @@ use frame_metadata::v15::{
 use parity_scale_codec::Encode;
 use scale_info::{MetaType, TypeInfo, meta_type};
 
+use super::apis::{DynamicInfo233, DynamicInfo343};
 use super::calls::{BalancesCall, RuntimeCall, SubtensorCall, SudoCall, SystemCall, TimestampCall};
 use super::events::{BalancesEvent, SudoEvent, SystemEvent, TransactionPaymentEvent, spec233, spec343};
 use super::extensions::{Extra233, Extra343, extensions};
@@ -23,7 +24,7 @@ use super::storage::{Declared, declared};
 use super::types::{
     Address, Block, DispatchError233, DispatchError343, MultiSignature, Runtime, UncheckedExtrinsic,
 };
-use super::{RuntimeVersion, Spec};
+use super::{RuntimeVersion233, RuntimeVersion343, Spec};
 
 /// `node_subtensor_runtime::RuntimeError`: the devnet declares no pallet errors.
 #[derive(TypeInfo)]
@@ -253,6 +254,26 @@ fn method(
     RuntimeApiMethodMetadata { name, inputs, output, docs: vec![] }
 }
 
+/// `SubnetInfoRuntimeApi`'s dynamic-info methods with `spec`'s `DynamicInfo`.
+fn subnet_info_api(spec: Spec) -> RuntimeApiMetadata {
+    let (one, all) = match spec {
+        Spec::Dtao233 => (meta_type::<Option<DynamicInfo233>>(), meta_type::<Vec<Option<DynamicInfo233>>>()),
+        Spec::Swap343 => (meta_type::<Option<DynamicInfo343>>(), meta_type::<Vec<Option<DynamicInfo343>>>()),
+    };
+    RuntimeApiMetadata {
+        name: "SubnetInfoRuntimeApi",
+        methods: vec![
+            method("get_all_dynamic_info", vec![], all),
+            method(
+                "get_dynamic_info",
+                vec![RuntimeApiMethodParamMetadata { name: "netuid", ty: meta_type::<u16>() }],
+                one,
+            ),
+        ],
+        docs: vec![],
+    }
+}
+
 /// The runtime APIs the devnet answers through `state_call` (plus `Core.execute_block`, whose
 /// argument is how V15 clients find the block and extrinsic types).
 fn runtime_apis(spec: Spec) -> Vec<RuntimeApiMetadata> {
@@ -260,7 +281,14 @@ fn runtime_apis(spec: Spec) -> Vec<RuntimeApiMetadata> {
         RuntimeApiMetadata {
             name: "Core",
             methods: vec![
-                method("version", vec![], meta_type::<RuntimeVersion>()),
+                method(
+                    "version",
+                    vec![],
+                    match spec {
+                        Spec::Dtao233 => meta_type::<RuntimeVersion233>(),
+                        Spec::Swap343 => meta_type::<RuntimeVersion343>(),
+                    },
+                ),
                 method(
                     "execute_block",
                     vec![RuntimeApiMethodParamMetadata { name: "block", ty: block(spec) }],
@@ -282,5 +310,6 @@ fn runtime_apis(spec: Spec) -> Vec<RuntimeApiMetadata> {
             ],
             docs: vec![],
         },
+        subnet_info_api(spec),
     ]
 }

@@ -380,6 +380,20 @@ impl TypeInfo for Cow {
     }
 }
 
+/// `Cow<'static, T>` for any `T` as finney's metadata shows it (a composite named `Cow` around
+/// `T`); metadata only, the value encodes as `T`.
+pub struct CowOf<T: TypeInfo + 'static>(PhantomData<T>);
+
+impl<T: TypeInfo + 'static> TypeInfo for CowOf<T> {
+    type Identity = Self;
+    fn type_info() -> Type {
+        Type::builder()
+            .path(Path::from_segments(["Cow"]).expect("valid path"))
+            .type_params([TypeParameter::new("T", Some(scale_info::meta_type::<T>()))])
+            .composite(Fields::unnamed().field(|f| f.ty::<T>()))
+    }
+}
+
 /// `frame_system::LastRuntimeUpgradeInfo` as of spec 343 (`spec_name: Cow<'static, str>`).
 #[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo)]
 pub struct LastRuntimeUpgradeInfo343 {
