@@ -2,6 +2,7 @@
 //! process, signals, and how each kind of bad input is reported.
 
 mod bad_input;
+mod crash;
 mod metadata;
 mod support;
 mod up;

@@ -116,3 +116,127 @@ pub async fn graphql(base: &str, query: &str) -> Value {
 pub fn taken_port() -> std::net::TcpListener {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap()
 }
+
+/// Row count and checksum of every table, ignoring bookkeeping timestamps (when rows were
+/// written differs between runs; what was written must not).
+pub async fn table_digests(
+    client: &tokio_postgres::Client,
+) -> std::collections::BTreeMap<String, (i64, String)> {
+    const TABLES: &[&str] = &[
+        "chain",
+        "runtime_versions",
+        "blocks",
+        "extrinsics",
+        "events",
+        "stake_ledger",
+        "stake_movements",
+        "registrations",
+        "weights_set",
+        "pool_state",
+        "epochs",
+        "metagraph",
+        "decode_failures",
+        "indexer_progress",
+    ];
+    let mut out = std::collections::BTreeMap::new();
+    for t in TABLES {
+        let sql = format!(
+            "SELECT count(*), coalesce(md5(string_agg(j::text, '|' ORDER BY j::text)), '')
+             FROM (SELECT to_jsonb(t) - ARRAY['indexed_at', 'updated_at', 'seen_at', 'recorded_at',
+                                                'fetched_at', 'created_at'] AS j FROM {t} t) s"
+        );
+        let row = client.query_one(&sql, &[]).await.unwrap();
+        out.insert(t.to_string(), (row.get(0), row.get(1)));
+    }
+    out
+}
+
+/// A PostgreSQL cluster of its own (for restarting it under a running indexer), started from
+/// the installed binaries; as the `postgres` user when running as root.
+pub struct PrivatePg {
+    bin: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    pub port: u16,
+    root: bool,
+}
+
+impl PrivatePg {
+    /// Starts one, or `None` when PostgreSQL's server binaries are not installed (outside CI).
+    pub fn start() -> Option<PrivatePg> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .filter(|d| d.join("pg_ctl").is_file())
+            .max()?;
+        use std::os::unix::fs::MetadataExt;
+        let root = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
+        let dir = std::env::temp_dir().join(format!("taoscope-restart-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = taken_port().local_addr().unwrap().port();
+        let pg = PrivatePg { bin, dir, port, root };
+        if root {
+            assert!(
+                Command::new("chown")
+                    .args(["postgres:", pg.dir.to_str().unwrap()])
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        }
+        pg.run("initdb", &["-D", pg.dir.to_str().unwrap(), "-U", "postgres", "--auth=trust"]);
+        pg.pg_ctl("start");
+        Some(pg)
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let exe = self.bin.join(tool);
+        let mut cmd = if self.root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        };
+        let out = cmd.args(args).stdin(Stdio::null()).output().unwrap();
+        assert!(out.status.success(), "{tool}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let opts = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.display());
+        let log = self.dir.join("server.log");
+        self.run(
+            "pg_ctl",
+            &[
+                action,
+                "-w",
+                "-m",
+                "fast",
+                "-D",
+                self.dir.to_str().unwrap(),
+                "-l",
+                log.to_str().unwrap(),
+                "-o",
+                &opts,
+            ],
+        );
+    }
+
+    /// Stops and starts the server (every connection is cut).
+    pub fn restart(&self) {
+        self.pg_ctl("restart");
+    }
+
+    /// URL of database `name` (created if needed).
+    pub fn url(&self, name: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+}
+
+impl Drop for PrivatePg {
+    fn drop(&mut self) {
+        let _ = std::panic::catch_unwind(|| self.pg_ctl("stop"));
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
