@@ -1,12 +1,18 @@
 //! The devnet's block store: canonical blocks with their headers, extrinsics and runtime, the
 //! storage history, and the finalized head lagging the best head by a fixed depth.
+//!
+//! A fork ([`Chain::rewind`] then new pushes) replaces unfinalized blocks. Blocks of an abandoned
+//! branch stay retrievable by hash, as a node keeps non-canonical blocks, but their state is
+//! gone: only the canonical chain has storage history ([`Chain::has_state`]).
 
 pub mod dynamic;
 pub mod header;
 pub mod state;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use serde_json::value::RawValue;
 
 use parity_scale_codec::Encode;
 use sp_crypto_hashing::blake2_256;
@@ -30,12 +36,24 @@ pub struct StoredBlock {
     pub spec: Spec,
     /// Events emitted.
     pub event_count: usize,
+    /// The header's JSON, made on first use (the RPC hot path serves it many times).
+    header_json: OnceLock<Box<RawValue>>,
+}
+
+impl StoredBlock {
+    /// The header as `chain_getHeader` returns it, serialised once.
+    pub fn header_json(&self) -> Box<RawValue> {
+        self.header_json
+            .get_or_init(|| serde_json::value::to_raw_value(&self.header.to_json()).expect("json"))
+            .clone()
+    }
 }
 
 /// Canonical chain plus storage history.
 pub struct Chain {
     blocks: Vec<Arc<StoredBlock>>,
-    by_hash: HashMap<[u8; 32], u32>,
+    /// Every block ever imported, canonical or abandoned by a fork.
+    by_hash: HashMap<[u8; 32], Arc<StoredBlock>>,
     state: VersionedState,
     dynamic: Tracker,
     finality_lag: u32,
@@ -80,8 +98,16 @@ impl Chain {
 
     fn push_header(&mut self, header: Header, extrinsics: Vec<Vec<u8>>, spec: Spec, event_count: usize) {
         let hash = header.hash();
-        self.by_hash.insert(hash, header.number);
-        self.blocks.push(Arc::new(StoredBlock { header, hash, extrinsics, spec, event_count }));
+        let block = Arc::new(StoredBlock {
+            header,
+            hash,
+            extrinsics,
+            spec,
+            event_count,
+            header_json: OnceLock::new(),
+        });
+        self.by_hash.insert(hash, block.clone());
+        self.blocks.push(block);
     }
 
     /// Appends a block built by the simulator on top of the best block.
@@ -120,9 +146,25 @@ impl Chain {
         self.blocks.get(number as usize).cloned()
     }
 
-    /// The block with `hash`.
+    /// The block with `hash`, canonical or abandoned by a fork.
     pub fn block_by_hash(&self, hash: &[u8; 32]) -> Option<Arc<StoredBlock>> {
-        self.by_hash.get(hash).and_then(|n| self.block(*n))
+        self.by_hash.get(hash).cloned()
+    }
+
+    /// Whether `block` is on the canonical chain (only those have state).
+    pub fn has_state(&self, block: &StoredBlock) -> bool {
+        self.blocks.get(block.header.number as usize).is_some_and(|b| b.hash == block.hash)
+    }
+
+    /// Drops the canonical blocks above `number` and their state (their headers and bodies stay
+    /// retrievable by hash); the next [`Chain::push`] builds on block `number`.
+    pub fn rewind(&mut self, number: u32) {
+        if number >= self.best().header.number {
+            return;
+        }
+        self.blocks.truncate(number as usize + 1);
+        self.state.truncate_after(number);
+        self.dynamic.rewind(&self.state, number);
     }
 
     /// The value of `key` at the end of block `number`.

@@ -12,5 +12,5 @@ pub mod rpc;
 pub mod runtime;
 pub mod sim;
 
-pub use node::{Devnet, DevnetConfig, DevnetError};
+pub use node::{Devnet, DevnetConfig, DevnetError, Faults, FaultsParseError, ForkSchedule};
 pub use rpc::{RpcServer, serve};

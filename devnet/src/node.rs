@@ -1,11 +1,21 @@
-//! A running devnet: the chain, the simulator that extends it, and the block clock.
+//! A running devnet: the chain, the simulator that extends it, the block clock, and forks.
+//!
+//! Forks: [`Devnet::fork`] replaces the last `depth` (unfinalized) blocks with a different branch
+//! one block longer, built from a copy of the simulator as it was after the fork point with its
+//! RNG reseeded by a fork counter. Copies are kept only for the blocks a fork can return to (the
+//! last `finality_lag + 1`). The same seed and the same sequence of `produce`/`fork` calls give
+//! the same chain.
 
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+mod faults;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+pub use self::faults::{Faults, FaultsParseError};
 use crate::chain::Chain;
 use crate::sim::{SimConfig, Simulator};
 
@@ -30,6 +40,19 @@ pub struct DevnetConfig {
     pub max_uids: u16,
     /// Mean stake trades per block.
     pub trades_per_block: u32,
+    /// Forks [`Devnet::run`] makes while producing (`None`: never).
+    pub forks: Option<ForkSchedule>,
+    /// Faults the RPC server injects into answers (none by default).
+    pub faults: Faults,
+}
+
+/// A live fork schedule: after every `every` produced blocks, fork with `depth`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForkSchedule {
+    /// Produced blocks between forks.
+    pub every: u32,
+    /// Blocks each fork replaces (below `finality_lag`).
+    pub depth: u32,
 }
 
 impl Default for DevnetConfig {
@@ -44,6 +67,8 @@ impl Default for DevnetConfig {
             tempo: 99,
             max_uids: 32,
             trades_per_block: 6,
+            forks: None,
+            faults: Faults::default(),
         }
     }
 }
@@ -54,6 +79,20 @@ pub enum DevnetError {
     /// A setting is out of range.
     #[error("invalid devnet setting: {0}")]
     InvalidConfig(String),
+    /// A fork would replace finalized blocks (or none).
+    #[error(
+        "cannot fork {depth} blocks: best is #{best}, finalized #{finalized}; a fork replaces 1 to {max} unfinalized blocks"
+    )]
+    InvalidFork {
+        /// The depth asked for.
+        depth: u32,
+        /// The best block number.
+        best: u32,
+        /// The finalized block number.
+        finalized: u32,
+        /// The deepest fork possible now.
+        max: u32,
+    },
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -84,14 +123,37 @@ impl DevnetConfig {
         if self.upgrade_at == Some(0) {
             return bad("the runtime upgrade block must be at least 1".into());
         }
+        if let Some(f) = self.forks {
+            if f.every == 0 {
+                return bad("--forks: every must be at least 1".into());
+            }
+            if f.depth == 0 || f.depth >= self.finality_lag {
+                return bad(format!(
+                    "--forks: depth must be 1..{} (below the finality lag {}), got {}",
+                    self.finality_lag, self.finality_lag, f.depth
+                ));
+            }
+        }
+        self.faults.validate()?;
         Ok(())
     }
+}
+
+/// The simulator and the copies of it a fork can return to.
+struct Builder {
+    sim: Simulator,
+    /// `(n, simulator after block n)` for the last `finality_lag + 1` blocks.
+    snapshots: VecDeque<(u32, Simulator)>,
+    /// Forks made so far (seeds each new branch).
+    forks: u64,
+    /// Blocks produced by [`Devnet::step`].
+    steps: u64,
 }
 
 /// A devnet chain that grows by one block per [`Devnet::produce`].
 pub struct Devnet {
     chain: RwLock<Chain>,
-    sim: Mutex<Simulator>,
+    builder: Mutex<Builder>,
     best: watch::Sender<u32>,
     config: DevnetConfig,
 }
@@ -110,22 +172,98 @@ impl Devnet {
         });
         let chain = Chain::new(genesis, config.finality_lag);
         let (best, _) = watch::channel(0);
-        let devnet = Arc::new(Devnet { chain: RwLock::new(chain), sim: Mutex::new(sim), best, config });
-        for _ in 0..devnet.config.prebuilt {
-            devnet.produce();
+        let snapshots = VecDeque::from([(0, sim.clone())]);
+        let builder = Mutex::new(Builder { sim, snapshots, forks: 0, steps: 0 });
+        let devnet = Arc::new(Devnet { chain: RwLock::new(chain), builder, best, config });
+        {
+            let mut b = devnet.builder();
+            let mut chain = devnet.chain.write().expect("chain lock");
+            let keep_from = devnet.config.prebuilt.saturating_sub(devnet.config.finality_lag);
+            for n in 1..=devnet.config.prebuilt {
+                devnet.build_onto(&mut b, &mut chain, n >= keep_from);
+            }
+            chain.shrink_to_fit();
+            devnet.best.send_replace(devnet.config.prebuilt);
         }
-        devnet.chain.write().expect("chain lock").shrink_to_fit();
         Ok(devnet)
+    }
+
+    fn builder(&self) -> MutexGuard<'_, Builder> {
+        self.builder.lock().expect("builder lock")
+    }
+
+    /// Builds the next block on the best one; keeps a simulator copy when `snapshot` (a fork
+    /// may return to this block).
+    fn build_onto(&self, b: &mut Builder, chain: &mut Chain, snapshot: bool) -> u32 {
+        let built = b.sim.build_block(chain.best().hash);
+        let number = chain.push(built).header.number;
+        if snapshot {
+            b.snapshots.push_back((number, b.sim.clone()));
+            while b.snapshots.len() > self.config.finality_lag as usize + 1 {
+                b.snapshots.pop_front();
+            }
+        }
+        number
     }
 
     /// Builds and imports the next block; returns its number.
     pub fn produce(&self) -> u32 {
-        let mut sim = self.sim.lock().expect("simulator lock");
-        let parent = self.chain().best().hash;
-        let built = sim.build_block(parent);
-        let number = self.chain.write().expect("chain lock").push(built).header.number;
+        let mut b = self.builder();
+        let number = self.build_onto(&mut b, &mut self.chain.write().expect("chain lock"), true);
         self.best.send_replace(number);
         number
+    }
+
+    /// Replaces the last `depth` blocks of the best chain (all above the finalized head) with a
+    /// different branch of `depth + 1` blocks; returns the new best number. The abandoned
+    /// blocks stay retrievable by hash; their state is gone (storage queries at them fail as on
+    /// a pruned node).
+    pub fn fork(&self, depth: u32) -> Result<u32, DevnetError> {
+        let mut b = self.builder();
+        let mut chain = self.chain.write().expect("chain lock");
+        let (best, finalized) = (chain.best().header.number, chain.finalized().header.number);
+        let max = (best - finalized).min(self.config.finality_lag);
+        let base = best.checked_sub(depth).filter(|_| (1..=max).contains(&depth));
+        let snapshot = base.and_then(|base| b.snapshots.iter().find(|(n, _)| *n == base));
+        let (Some(base), Some((_, sim))) = (base, snapshot) else {
+            return Err(DevnetError::InvalidFork { depth, best, finalized, max });
+        };
+        b.sim = sim.clone();
+        b.snapshots.retain(|(n, _)| *n <= base);
+        b.forks += 1;
+        let fork = b.forks;
+        b.sim.reseed(fork);
+        chain.rewind(base);
+        let mut number = base;
+        for _ in 0..=depth {
+            number = self.build_onto(&mut b, &mut chain, true);
+        }
+        tracing::debug!(depth, base, best = number, fork, "devnet forked");
+        drop(chain);
+        self.best.send_replace(number);
+        Ok(number)
+    }
+
+    /// Forks made so far.
+    pub fn fork_count(&self) -> u64 {
+        self.builder().forks
+    }
+
+    /// One tick of the block clock: produces a block, then forks when the schedule says so.
+    /// Returns the best block number.
+    pub fn step(&self) -> Result<u32, DevnetError> {
+        let mut number = self.produce();
+        let steps = {
+            let mut b = self.builder();
+            b.steps += 1;
+            b.steps
+        };
+        if let Some(f) = self.config.forks
+            && steps.is_multiple_of(u64::from(f.every))
+        {
+            number = self.fork(f.depth)?;
+        }
+        Ok(number)
     }
 
     /// Read access to the chain.
@@ -143,7 +281,7 @@ impl Devnet {
         &self.config
     }
 
-    /// Produces a block every `block_time` until cancelled.
+    /// Produces a block every `block_time` (forking on the schedule) until cancelled.
     pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
         let mut tick = tokio::time::interval(self.config.block_time);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -153,8 +291,10 @@ impl Devnet {
                 _ = cancel.cancelled() => return,
                 _ = tick.tick() => {
                     let me = self.clone();
-                    let n = tokio::task::spawn_blocking(move || me.produce()).await.expect("block production");
-                    tracing::debug!(block = n, "devnet produced block");
+                    match tokio::task::spawn_blocking(move || me.step()).await.expect("block production") {
+                        Ok(n) => tracing::debug!(block = n, "devnet produced block"),
+                        Err(e) => tracing::warn!(error = %e, "devnet fork skipped"),
+                    }
                 }
             }
         }

@@ -3,18 +3,32 @@
 //! Answers what Substrate clients (subxt, py-substrate-interface, polkadot.js) use to read a
 //! chain: `system_*`, `rpc_methods`, `chain_*` (with head subscriptions), `state_*` (storage,
 //! keys, metadata, runtime version, `state_call` for `Core_version` and the `Metadata` API), and
-//! the usual aliases. Unknown blocks give the same error a pruned or archive node would.
+//! the usual aliases. Unknown blocks give the same error a pruned or archive node would; so do
+//! state queries at blocks a fork abandoned (code 4003, "State already discarded"), whose
+//! headers and bodies stay available by hash.
+//!
+//! Each connection is served through [`faults::FaultService`], which injects the configured
+//! faults (none by default).
+
+mod faults;
+mod heads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use jsonrpsee::server::{RpcModule, Server, ServerHandle};
+use jsonrpsee::server::middleware::rpc::RpcServiceBuilder;
+use jsonrpsee::server::{
+    Methods, RpcModule, Server, ServerConfig, ServerHandle, StopHandle, serve_with_graceful_shutdown,
+    stop_channel,
+};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
-use jsonrpsee::{PendingSubscriptionSink, SubscriptionMessage};
 use parity_scale_codec::{Decode, Encode};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::chain::header::hex0x;
+pub use self::faults::FaultDice;
+use self::faults::FaultService;
+use crate::chain::header::{hex0x, push_hex0x};
 use crate::chain::{Chain, StoredBlock};
 use crate::node::{Devnet, DevnetError};
 use crate::runtime::RuntimeVersionJson;
@@ -54,17 +68,67 @@ impl RpcServer {
     }
 }
 
-/// Binds `addr` and serves `devnet` on it.
+/// What the RPC methods share: the devnet and the fault dice.
+pub struct RpcState {
+    /// The chain served.
+    pub devnet: Arc<Devnet>,
+    /// Decides injected faults.
+    pub dice: Arc<FaultDice>,
+}
+
+/// Binds `addr` and serves `devnet` on it, injecting the faults of its configuration.
 pub async fn serve(devnet: Arc<Devnet>, addr: SocketAddr) -> Result<RpcServer, DevnetError> {
-    let config = jsonrpsee::server::ServerConfig::builder().max_response_body_size(64 * 1024 * 1024).build();
-    let server = Server::builder()
-        .set_config(config)
-        .build(addr)
-        .await
-        .map_err(|source| DevnetError::Bind { addr, source })?;
-    let addr = server.local_addr().map_err(|source| DevnetError::Bind { addr, source })?;
-    let handle = server.start(module(devnet));
-    Ok(RpcServer { handle, addr })
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|source| DevnetError::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(|source| DevnetError::Bind { addr, source })?;
+    let dice = Arc::new(FaultDice::new(devnet.config().faults, devnet.config().seed));
+    let methods: Methods = module_with(devnet, dice.clone()).into();
+    let config = ServerConfig::builder().max_response_body_size(64 * 1024 * 1024).build();
+    let (stop, handle) = stop_channel();
+    tokio::spawn(accept(listener, config, methods, stop, dice));
+    Ok(RpcServer { handle, addr: local })
+}
+
+/// Accepts connections until stopped, serving each through the fault middleware.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    config: ServerConfig,
+    methods: Methods,
+    stop: StopHandle,
+    dice: Arc<FaultDice>,
+) {
+    let builder = Server::builder().set_config(config).to_service_builder();
+    loop {
+        let socket = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((socket, _)) => socket,
+                Err(e) => {
+                    tracing::debug!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = stop.clone().shutdown() => return,
+        };
+        // A second handle on the socket lets a drop fault shut it down under the server.
+        let (socket, handle) = match socket.into_std().and_then(|s| Ok((s.try_clone()?, s))) {
+            Ok((std, handle)) => match tokio::net::TcpStream::from_std(std) {
+                Ok(socket) => (socket, Some(Arc::new(handle))),
+                Err(_) => continue,
+            },
+            Err(_) => continue,
+        };
+        let dice = dice.clone();
+        let middleware = RpcServiceBuilder::new().layer_fn(move |inner| FaultService {
+            inner,
+            dice: dice.clone(),
+            socket: handle.clone(),
+        });
+        let service = builder.clone().set_rpc_middleware(middleware).build(methods.clone(), stop.clone());
+        let stopped = stop.clone().shutdown();
+        tokio::spawn(async move {
+            let _ = serve_with_graceful_shutdown(socket, service, stopped).await;
+        });
+    }
 }
 
 fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
@@ -77,6 +141,10 @@ fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
 
 fn unknown_block(hash: &[u8; 32]) -> ErrorObjectOwned {
     error(4003, format!("Client error: UnknownBlock: header not found for {}", hex0x(hash)))
+}
+
+fn discarded_state(hash: &[u8; 32]) -> ErrorObjectOwned {
+    error(4003, format!("Client error: State already discarded for {}", hex0x(hash)))
 }
 
 fn parse_bytes(s: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
@@ -124,6 +192,12 @@ fn at(chain: &Chain, hash: Option<[u8; 32]>) -> Result<Arc<StoredBlock>, ErrorOb
     }
 }
 
+/// Like [`at`], for queries that need the block's state (canonical blocks only).
+fn at_state(chain: &Chain, hash: Option<[u8; 32]>) -> Result<Arc<StoredBlock>, ErrorObjectOwned> {
+    let block = at(chain, hash)?;
+    if chain.has_state(&block) { Ok(block) } else { Err(discarded_state(&block.hash)) }
+}
+
 fn block_number_of(v: &Value) -> Result<Option<u32>, ErrorObjectOwned> {
     let n = match v {
         Value::Number(n) => n.as_u64(),
@@ -144,6 +218,30 @@ fn block_hash(chain: &Chain, v: &Value) -> Result<Value, ErrorObjectOwned> {
             None => Value::Null,
         }),
     }
+}
+
+/// `chain_getBlock`'s answer, written directly (a block is served at high rates).
+fn block_json(block: &StoredBlock, dice: &FaultDice) -> Box<RawValue> {
+    let size: usize = block.extrinsics.iter().map(|x| 2 * x.len() + 5).sum();
+    let mut out = String::with_capacity(size + 1024);
+    out.push_str(r#"{"block":{"header":"#);
+    out.push_str(block.header_json().get());
+    out.push_str(r#","extrinsics":["#);
+    let garble = dice.garbage();
+    for (i, x) in block.extrinsics.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        if garble {
+            out.push_str(&faults::corrupt(&hex0x(x)));
+        } else {
+            push_hex0x(&mut out, x);
+        }
+        out.push('"');
+    }
+    out.push_str(r#"]},"justifications":null}"#);
+    RawValue::from_string(out).expect("valid json")
 }
 
 fn state_call(
@@ -223,7 +321,7 @@ const METHODS: &[&str] = &[
     "unsubscribe_newHead",
 ];
 
-type Ctx = Arc<Devnet>;
+type Ctx = Arc<RpcState>;
 
 fn register_methods(m: &mut RpcModule<Ctx>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
     m.register_method("system_chain", |_, _, _| CHAIN_NAME)?;
@@ -242,67 +340,91 @@ fn register_methods(m: &mut RpcModule<Ctx>) -> Result<(), jsonrpsee::core::Regis
 
     m.register_method("chain_getBlockHash", |p, d, _| {
         let a = args(&p)?;
-        block_hash(&d.chain(), arg(&a, 0))
+        block_hash(&d.devnet.chain(), arg(&a, 0))
     })?;
-    m.register_method("chain_getFinalizedHead", |_, d, _| hex0x(&d.chain().finalized().hash))?;
-    m.register_method("chain_getHeader", |p, d, _| -> Result<Value, ErrorObjectOwned> {
+    m.register_method("chain_getFinalizedHead", |_, d, _| hex0x(&d.devnet.chain().finalized().hash))?;
+    m.register_method("chain_getHeader", |p, d, _| -> Result<Option<Box<RawValue>>, ErrorObjectOwned> {
         let a = args(&p)?;
-        let chain = d.chain();
-        Ok(match parse_hash(arg(&a, 0))? {
-            None => chain.best().header.to_json(),
-            Some(h) => chain.block_by_hash(&h).map_or(Value::Null, |b| b.header.to_json()),
-        })
-    })?;
-    m.register_method("chain_getBlock", |p, d, _| -> Result<Value, ErrorObjectOwned> {
-        let a = args(&p)?;
-        let chain = d.chain();
-        let block = match parse_hash(arg(&a, 0))? {
-            None => Some(chain.best()),
-            Some(h) => chain.block_by_hash(&h),
+        let hash = parse_hash(arg(&a, 0))?;
+        let block = {
+            let chain = d.devnet.chain();
+            match hash {
+                None => Some(chain.best()),
+                Some(h) => chain.block_by_hash(&h),
+            }
         };
-        Ok(block.map_or(Value::Null, |b| {
-            let extrinsics: Vec<String> = b.extrinsics.iter().map(|x| hex0x(x)).collect();
-            json!({ "block": { "header": b.header.to_json(), "extrinsics": extrinsics }, "justifications": null })
-        }))
+        Ok(block.map(|b| b.header_json()))
+    })?;
+    m.register_method("chain_getBlock", |p, d, _| -> Result<Option<Box<RawValue>>, ErrorObjectOwned> {
+        let a = args(&p)?;
+        let hash = parse_hash(arg(&a, 0))?;
+        let block = {
+            let chain = d.devnet.chain();
+            match hash {
+                None => Some(chain.best()),
+                Some(h) => chain.block_by_hash(&h),
+            }
+        };
+        Ok(block.map(|b| block_json(&b, &d.dice)))
     })?;
 
     m.register_method("state_getRuntimeVersion", |p, d, _| -> Result<Value, ErrorObjectOwned> {
         let a = args(&p)?;
-        let block = at(&d.chain(), parse_hash(arg(&a, 0))?)?;
+        let block = at(&d.devnet.chain(), parse_hash(arg(&a, 0))?)?;
         Ok(serde_json::to_value(RuntimeVersionJson::from(&block.spec.version())).expect("serialisable"))
     })?;
     m.register_method("state_getMetadata", |p, d, _| -> Result<String, ErrorObjectOwned> {
         let a = args(&p)?;
-        let block = at(&d.chain(), parse_hash(arg(&a, 0))?)?;
+        let block = at(&d.devnet.chain(), parse_hash(arg(&a, 0))?)?;
         Ok(hex0x(block.spec.metadata_v14()))
     })?;
     m.register_method("state_call", |p, d, _| -> Result<String, ErrorObjectOwned> {
         let a = args(&p)?;
         let method = arg_str(&a, 0, "method name")?;
         let data = parse_bytes(arg(&a, 1).as_str().unwrap_or("0x"))?;
-        let chain = d.chain();
-        let block = at(&chain, parse_hash(arg(&a, 2))?)?;
-        state_call(&chain, method, &data, &block).map(|out| hex0x(&out))
+        let hash = parse_hash(arg(&a, 2))?;
+        let out = {
+            let chain = d.devnet.chain();
+            let block = at_state(&chain, hash)?;
+            state_call(&chain, method, &data, &block)?
+        };
+        // Metadata and version answers identify the runtime; clients cannot proceed without
+        // them, so only the data-bearing runtime APIs are corrupted.
+        let data_bearing = !method.starts_with("Metadata_") && method != "Core_version";
+        Ok(if data_bearing { d.dice.garble(hex0x(&out)) } else { hex0x(&out) })
     })?;
     m.register_method("state_getStorage", |p, d, _| -> Result<Value, ErrorObjectOwned> {
         let a = args(&p)?;
         let key = parse_bytes(arg_str(&a, 0, "storage key")?)?;
-        let chain = d.chain();
-        let block = at(&chain, parse_hash(arg(&a, 1))?)?;
-        Ok(chain.storage(&key, block.header.number).map_or(Value::Null, |v| json!(hex0x(&v))))
+        let hash = parse_hash(arg(&a, 1))?;
+        let value = {
+            let chain = d.devnet.chain();
+            let block = at_state(&chain, hash)?;
+            chain.storage(&key, block.header.number)
+        };
+        Ok(value.map_or(Value::Null, |v| json!(d.dice.garble(hex0x(&v)))))
     })?;
     m.register_method("state_queryStorageAt", |p, d, _| -> Result<Value, ErrorObjectOwned> {
         let a = args(&p)?;
         let keys = arg(&a, 0).as_array().ok_or_else(|| invalid_params("expected a list of keys"))?;
-        let chain = d.chain();
-        let block = at(&chain, parse_hash(arg(&a, 1))?)?;
-        let mut changes = Vec::with_capacity(keys.len());
-        for k in keys {
-            let s = k.as_str().ok_or_else(|| invalid_params("keys must be hex strings"))?;
-            let key = parse_bytes(s)?;
-            let value = chain.storage(&key, block.header.number).map_or(Value::Null, |v| json!(hex0x(&v)));
-            changes.push(json!([hex0x(&key), value]));
-        }
+        let keys = keys
+            .iter()
+            .map(|k| {
+                k.as_str().ok_or_else(|| invalid_params("keys must be hex strings")).and_then(parse_bytes)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let hash = parse_hash(arg(&a, 1))?;
+        let (block, values) = {
+            let chain = d.devnet.chain();
+            let block = at_state(&chain, hash)?;
+            let values: Vec<_> = keys.iter().map(|k| chain.storage(k, block.header.number)).collect();
+            (block, values)
+        };
+        let changes: Vec<Value> = keys
+            .iter()
+            .zip(values)
+            .map(|(k, v)| json!([hex0x(k), v.map_or(Value::Null, |v| json!(d.dice.garble(hex0x(&v))))]))
+            .collect();
         Ok(json!([{ "block": hex0x(&block.hash), "changes": changes }]))
     })?;
     m.register_method("state_getKeysPaged", |p, d, _| -> Result<Value, ErrorObjectOwned> {
@@ -318,8 +440,8 @@ fn register_methods(m: &mut RpcModule<Ctx>) -> Result<(), jsonrpsee::core::Regis
             Value::String(s) => Some(parse_bytes(s)?),
             _ => None,
         };
-        let chain = d.chain();
-        let block = at(&chain, parse_hash(arg(&a, 3))?)?;
+        let chain = d.devnet.chain();
+        let block = at_state(&chain, parse_hash(arg(&a, 3))?)?;
         let keys = chain.keys_paged(&prefix, count as usize, start.as_deref(), block.header.number);
         Ok(json!(keys.iter().map(|k| hex0x(k)).collect::<Vec<_>>()))
     })?;
@@ -337,103 +459,15 @@ fn register_methods(m: &mut RpcModule<Ctx>) -> Result<(), jsonrpsee::core::Regis
     Ok(())
 }
 
-/// Which heads a subscription follows.
-#[derive(Clone, Copy)]
-enum Heads {
-    Best,
-    Finalized,
-    RuntimeVersion,
-}
-
-/// Streams heads to `pending` from the current one on, each block once and in order.
-async fn follow(pending: PendingSubscriptionSink, devnet: Ctx, heads: Heads) {
-    let Ok(sink) = pending.accept().await else { return };
-    let mut best = devnet.subscribe();
-    let mut next: Option<u32> = None;
-    let mut last_spec = None;
-    loop {
-        let messages: Vec<Value> = {
-            let chain = devnet.chain();
-            let tip = match heads {
-                Heads::Finalized => chain.finalized(),
-                Heads::Best | Heads::RuntimeVersion => chain.best(),
-            };
-            let from = next.unwrap_or(tip.header.number);
-            next = Some(tip.header.number + 1);
-            match heads {
-                Heads::RuntimeVersion => {
-                    let spec = tip.spec;
-                    if last_spec == Some(spec) {
-                        vec![]
-                    } else {
-                        last_spec = Some(spec);
-                        vec![serde_json::to_value(RuntimeVersionJson::from(&spec.version())).expect("json")]
-                    }
-                }
-                _ => (from..=tip.header.number)
-                    .filter_map(|n| chain.block(n))
-                    .map(|b| b.header.to_json())
-                    .collect(),
-            }
-        };
-        for m in messages {
-            let raw = serde_json::value::to_raw_value(&m).expect("json");
-            if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
-                return;
-            }
-        }
-        tokio::select! {
-            changed = best.changed() => if changed.is_err() { return },
-            _ = sink.closed() => return,
-        }
-    }
-}
-
-fn register_subscriptions(m: &mut RpcModule<Ctx>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
-    let subs: [(&'static str, &'static str, &'static str, Heads); 6] = [
-        ("chain_subscribeNewHeads", "chain_newHead", "chain_unsubscribeNewHeads", Heads::Best),
-        ("chain_subscribeNewHead", "chain_newHead", "chain_unsubscribeNewHead", Heads::Best),
-        ("subscribe_newHead", "chain_newHead", "unsubscribe_newHead", Heads::Best),
-        ("chain_subscribeAllHeads", "chain_allHead", "chain_unsubscribeAllHeads", Heads::Best),
-        (
-            "chain_subscribeFinalizedHeads",
-            "chain_finalizedHead",
-            "chain_unsubscribeFinalizedHeads",
-            Heads::Finalized,
-        ),
-        (
-            "state_subscribeRuntimeVersion",
-            "state_runtimeVersion",
-            "state_unsubscribeRuntimeVersion",
-            Heads::RuntimeVersion,
-        ),
-    ];
-    for (sub, notif, unsub, heads) in subs {
-        m.register_subscription(sub, notif, unsub, move |_, pending, devnet, _| async move {
-            follow(pending, devnet.as_ref().clone(), heads).await;
-        })?;
-    }
-    m.register_subscription(
-        "chain_subscribeFinalisedHeads",
-        "chain_finalisedHead",
-        "chain_unsubscribeFinalisedHeads",
-        |_, pending, devnet, _| async move { follow(pending, devnet.as_ref().clone(), Heads::Finalized).await },
-    )?;
-    m.register_subscription(
-        "chain_subscribeRuntimeVersion",
-        "chain_runtimeVersion",
-        "chain_unsubscribeRuntimeVersion",
-        |_, pending, devnet, _| async move {
-            follow(pending, devnet.as_ref().clone(), Heads::RuntimeVersion).await
-        },
-    )?;
-    Ok(())
-}
-
-/// The devnet's RPC methods.
+/// The devnet's RPC methods, with the faults of its configuration.
 pub fn module(devnet: Arc<Devnet>) -> RpcModule<Ctx> {
-    let mut m = RpcModule::new(devnet);
+    let dice = Arc::new(FaultDice::new(devnet.config().faults, devnet.config().seed));
+    module_with(devnet, dice)
+}
+
+fn module_with(devnet: Arc<Devnet>, dice: Arc<FaultDice>) -> RpcModule<Ctx> {
+    let mut m = RpcModule::new(Arc::new(RpcState { devnet, dice }));
     register_methods(&mut m).expect("method names are unique");
-    register_subscriptions(&mut m).expect("subscription names are unique");
+    heads::register(&mut m).expect("subscription names are unique");
     m
 }

@@ -80,6 +80,8 @@ pub struct Simulator {
     pending_validators: BTreeSet<AccountId32>,
     next_miner: u64,
     upgraded_at: Option<u32>,
+    /// Set by [`Simulator::reseed`]: the next block records which fork it starts.
+    fork_mark: Option<u64>,
 }
 
 impl Simulator {
@@ -135,6 +137,7 @@ impl Simulator {
             pending_validators: BTreeSet::new(),
             next_miner: 0,
             upgraded_at: None,
+            fork_mark: None,
         };
         let w = &mut sim.world.writes;
         let put = |w: &mut Writes, k: Vec<u8>, v: Vec<u8>| w.insert(k, Some(v));
@@ -156,6 +159,19 @@ impl Simulator {
         sim.world.flush_pools();
         let writes = std::mem::take(&mut sim.world.writes);
         (sim, writes)
+    }
+
+    /// Starts a different future from the current state: the RNG is reseeded from the seed and
+    /// `fork`, and the next block's digest carries `fork` (so it differs from any block built
+    /// from the same state before, even when the RNG would choose the same activity).
+    pub fn reseed(&mut self, fork: u64) {
+        self.rng = ChaCha8Rng::seed_from_u64(self.cfg.seed ^ fork.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        self.fork_mark = Some(fork);
+    }
+
+    /// The number of the last block built.
+    pub fn block_number(&self) -> u32 {
+        self.block
     }
 
     /// The runtime that will execute the next block.
@@ -202,6 +218,9 @@ impl Simulator {
         w.insert(items::EVENT_COUNT.key(), Some((event_count as u32).encode()));
         w.insert(events_key(), Some(events));
         let mut digest = vec![aura_pre_runtime(timestamp_ms / SLOT_MS)];
+        if let Some(fork) = self.fork_mark.take() {
+            digest.push(DigestItem::Other([&b"fork"[..], &fork.to_le_bytes()].concat()));
+        }
         if upgrade {
             digest.push(DigestItem::RuntimeEnvironmentUpdated);
         }

@@ -61,6 +61,7 @@ async fn reserves_follow_events_epochs_follow_the_schedule_and_uids_are_replaced
         tempo: TEMPO,
         max_uids: 16,
         trades_per_block: 8,
+        ..DevnetConfig::default()
     })
     .unwrap();
     let server = taoscope_devnet::serve(devnet, "127.0.0.1:0".parse().unwrap()).await.unwrap();

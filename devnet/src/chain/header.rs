@@ -8,7 +8,20 @@ use sp_crypto_hashing::blake2_256;
 
 /// `0x`-prefixed lowercase hex.
 pub fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
+    let mut s = String::with_capacity(2 + 2 * bytes.len());
+    push_hex0x(&mut s, bytes);
+    s
+}
+
+/// Appends `0x`-prefixed lowercase hex of `bytes` to `out`.
+pub fn push_hex0x(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(2 + 2 * bytes.len());
+    out.push_str("0x");
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
 }
 
 impl Header {
