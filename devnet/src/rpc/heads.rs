@@ -39,13 +39,18 @@ async fn follow(pending: PendingSubscriptionSink, state: Arc<RpcState>, heads: H
                 Heads::Best | Heads::RuntimeVersion => chain.best(),
             };
             let mut from = next.unwrap_or(tip.header.number);
-            // Blocks sent that are no longer canonical: resend from the first replaced height.
+            // A block sent that is no longer canonical: resend the new branch from the fork point
+            // (found through the abandoned block's ancestors, which the chain keeps).
             while let Some(&(n, hash)) = sent.back() {
                 if chain.block(n).is_some_and(|b| b.hash == hash) {
                     break;
                 }
                 sent.pop_back();
-                from = n;
+                let mut abandoned = chain.block_by_hash(&hash);
+                while let Some(b) = abandoned.filter(|b| !chain.has_state(b)) {
+                    from = from.min(b.header.number);
+                    abandoned = chain.block_by_hash(&b.header.parent_hash.0);
+                }
             }
             next = Some(tip.header.number + 1);
             match heads {
