@@ -9,15 +9,21 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt, TryStreamExt};
 use tokio_util::sync::CancellationToken;
 
+mod probe;
+mod reorgs;
+mod runtimes;
+mod tasks;
+
 use std::sync::Arc;
 
+use self::tasks::{STATE_ATTEMPTS, fetch_owned, read_owned, record_metrics};
 use crate::decode::{DecodedBlock, Runtime, decode_block};
 use crate::error::IndexerError;
 use crate::extract::{RegistrationRow, extract};
 use crate::node::{ChainIdentity, Node, RawBlock};
 use crate::rows::{BlockRows, Failure, StateRows};
-use crate::state::{ReadSpec, StatePlan, read_block_state};
-use crate::store::{NewRuntime, Store, WriterLock};
+use crate::state::{PoolSource, ReadSpec, StatePlan, read_block_state};
+use crate::store::{Store, WriterLock};
 
 /// Indexer settings.
 #[derive(Clone, Debug)]
@@ -43,6 +49,8 @@ pub struct IndexerConfig {
     pub to: Option<u64>,
     /// Follow the best head instead of the finalized one, rolling back on reorgs.
     pub unfinalized: bool,
+    /// Where pool state is read from.
+    pub pool_source: PoolSource,
 }
 
 impl IndexerConfig {
@@ -59,6 +67,7 @@ impl IndexerConfig {
             from: None,
             to: None,
             unfinalized: false,
+            pool_source: PoolSource::Auto,
         }
     }
 }
@@ -79,79 +88,6 @@ pub struct Progress {
 struct Tip {
     number: u64,
     spec: u32,
-}
-
-/// Fetches with an owned handle, boxed as `Send` where its lifetimes are concrete (a closure
-/// producing futures inside a stream combinator otherwise trips rustc's "`Send` is not general
-/// enough", rust-lang/rust#64552).
-fn fetch_owned(
-    node: Node,
-    number: u64,
-) -> futures::future::BoxFuture<'static, Result<crate::node::RawBlock, IndexerError>> {
-    Box::pin(async move { node.fetch_block(number).await })
-}
-
-/// Attempts at reading a block's state while values fail to decode (a corrupted answer is
-/// not corrupted state; what still fails after the last attempt is recorded).
-const STATE_ATTEMPTS: usize = 3;
-
-/// Reads a block's state with owned handles, boxed as `Send` (see [`fetch_owned`]).
-fn read_owned(
-    node: Node,
-    md: std::sync::Arc<subxt::metadata::Metadata>,
-    plan: Arc<StatePlan>,
-    (number, hash, parent_hash): (u64, [u8; 32], [u8; 32]),
-    registrations: Vec<RegistrationRow>,
-    what: ReadSpec,
-) -> futures::future::BoxFuture<'static, Result<StateRead, IndexerError>> {
-    Box::pin(async move {
-        let mut attempt = 1;
-        loop {
-            let read = read_block_state(
-                node.clone(),
-                md.clone(),
-                plan.clone(),
-                number,
-                hash,
-                parent_hash,
-                registrations.clone(),
-                what,
-            )
-            .await?;
-            if read.2.is_empty() || attempt == STATE_ATTEMPTS {
-                return Ok(read);
-            }
-            attempt += 1;
-        }
-    })
-}
-
-type StateRead = (StateRows, Vec<RegistrationRow>, Vec<crate::state::StateFailure>);
-
-/// Counters and gauges after a committed batch.
-fn record_metrics(blocks: &[BlockRows], head: u64) {
-    let Some(last) = blocks.last() else { return };
-    metrics::counter!("taoscope_blocks_indexed_total").increment(blocks.len() as u64);
-    metrics::gauge!("taoscope_indexed_height").set(last.raw.number as f64);
-    metrics::gauge!("taoscope_head_height").set(head as f64);
-    metrics::gauge!("taoscope_head_lag_blocks").set(head.saturating_sub(last.raw.number) as f64);
-    let count = |f: fn(&BlockRows) -> usize| blocks.iter().map(f).sum::<usize>() as u64;
-    for (table, rows) in [
-        ("blocks", blocks.len() as u64),
-        ("extrinsics", count(|b| b.decoded.extrinsics.len())),
-        ("events", count(|b| b.decoded.events.len())),
-        ("stake_ledger", count(|b| b.typed.stake.len())),
-        ("stake_movements", count(|b| b.typed.movements.len())),
-        ("registrations", count(|b| b.typed.registrations.len())),
-        ("weights_set", count(|b| b.typed.weights.len())),
-        ("pool_state", count(|b| b.state.pools.len())),
-        ("metagraph", count(|b| b.state.metagraph.len())),
-    ] {
-        metrics::counter!("taoscope_rows_written_total", "table" => table).increment(rows);
-    }
-    for f in blocks.iter().flat_map(|b| &b.failures) {
-        metrics::counter!("taoscope_decode_failures_total", "kind" => f.kind).increment(1);
-    }
 }
 
 /// A connected indexer.
@@ -184,46 +120,11 @@ impl Indexer {
                 .map_err(|reason| IndexerError::Metadata { spec, reason })?;
             runtimes.insert(spec, runtime);
         }
-        let plans = runtimes.iter().map(|(spec, r)| (*spec, Arc::new(StatePlan::new(&r.metadata)))).collect();
+        let plans = runtimes
+            .iter()
+            .map(|(spec, r)| (*spec, Arc::new(StatePlan::new(&r.metadata, config.pool_source))))
+            .collect();
         Ok(Indexer { config, node, store, identity, runtimes, plans, tip: None, lock })
-    }
-
-    /// Fetches blocks `from..=to` and their state exactly as indexing does, without decoding
-    /// events or writing anything: the RPC-bound limit of the pipeline (`taoscope bench`).
-    pub async fn fetch_only(&mut self, from: u64, to: u64) -> Result<u64, IndexerError> {
-        let mut next = from;
-        while next <= to {
-            let last = to.min(next + self.config.batch_size - 1);
-            let fetches: Vec<_> = (next..=last).map(|n| fetch_owned(self.node.clone(), n)).collect();
-            let raws: Vec<RawBlock> =
-                futures::stream::iter(fetches).buffered(self.config.concurrency).try_collect().await?;
-            let mut new = Vec::new();
-            let mut executing = self.executing_spec(next, &mut new).await?;
-            let mut reads = Vec::with_capacity(raws.len());
-            for raw in &raws {
-                new.extend(self.learn_runtime(raw.number, raw.hash, raw.spec_version).await?);
-                let spec = if raw.number == 0 { raw.spec_version } else { executing };
-                let what =
-                    ReadSpec { pools: self.config.pool_interval > 0, metagraphs: self.config.metagraphs };
-                let md = self.runtimes[&spec].metadata.clone();
-                reads.push(read_owned(
-                    self.node.clone(),
-                    md,
-                    self.plans[&spec].clone(),
-                    (raw.number, raw.hash, raw.parent_hash),
-                    vec![],
-                    what,
-                ));
-                executing = raw.spec_version;
-            }
-            let _: Vec<StateRead> =
-                futures::stream::iter(reads).buffered(self.config.concurrency).try_collect().await?;
-            if let Some(last) = raws.last() {
-                self.tip = Some(Tip { number: last.number, spec: last.spec_version });
-            }
-            next = last + 1;
-        }
-        Ok(to + 1 - from)
     }
 
     /// The chain being indexed.
@@ -240,42 +141,6 @@ impl Indexer {
             }
             (Some((last, _)), _) => Ok(last + 1),
         }
-    }
-
-    /// Makes sure the runtime `spec` in `number`'s post-state is known, fetching its version
-    /// and metadata there if not; returns it if it was new.
-    async fn learn_runtime(
-        &mut self,
-        number: u64,
-        hash: [u8; 32],
-        spec: u32,
-    ) -> Result<Option<NewRuntime>, IndexerError> {
-        if self.runtimes.contains_key(&spec) {
-            return Ok(None);
-        }
-        let info = self.node.runtime_version(number, hash).await?;
-        let metadata = self.node.metadata(spec, number, hash).await?;
-        let runtime = Runtime::from_metadata_bytes(spec, info.transaction_version, &metadata)
-            .map_err(|reason| IndexerError::Metadata { spec, reason })?;
-        tracing::info!(spec, name = %info.spec_name, block = number, "new runtime");
-        self.plans.insert(spec, Arc::new(StatePlan::new(&runtime.metadata)));
-        self.runtimes.insert(spec, runtime.clone());
-        Ok(Some(NewRuntime { runtime, info, metadata, first_block: number }))
-    }
-
-    /// The runtime in the post-state of block `number - 1` (which executes `number`).
-    async fn executing_spec(&mut self, number: u64, new: &mut Vec<NewRuntime>) -> Result<u32, IndexerError> {
-        if let Some(tip) = self.tip.filter(|t| t.number + 1 == number) {
-            return Ok(tip.spec);
-        }
-        let parent = number.saturating_sub(1);
-        let hash = self.node.block_hash(parent).await?.ok_or_else(|| IndexerError::BadBlock {
-            block: parent,
-            reason: "the node has no such block".into(),
-        })?;
-        let spec = self.node.runtime_version(parent, hash).await?.spec_version;
-        new.extend(self.learn_runtime(parent, hash, spec).await?);
-        Ok(spec)
     }
 
     /// Indexes blocks `from..=to` as one batch.
@@ -354,51 +219,6 @@ impl Indexer {
         Ok(())
     }
 
-    /// The fetched blocks must form one chain continuing ours; if not, the node's chain
-    /// changed while fetching (the batch is retried after reorg handling).
-    async fn check_links(&self, raws: &[RawBlock]) -> Result<(), IndexerError> {
-        for pair in raws.windows(2) {
-            if pair[1].parent_hash != pair[0].hash {
-                return Err(IndexerError::ChainChanged { block: pair[1].number });
-            }
-        }
-        if let (Some(first), Some((last, hash))) = (raws.first(), self.store.progress().await?)
-            && first.number == last + 1
-            && first.parent_hash != hash
-        {
-            return Err(IndexerError::ChainChanged { block: first.number });
-        }
-        Ok(())
-    }
-
-    /// In `--unfinalized` mode: if our tip is no longer on the node's canonical chain, rolls
-    /// back to the fork point.
-    async fn follow_reorgs(&mut self) -> Result<(), IndexerError> {
-        let ours = self.store.recent_blocks(REORG_WINDOW as i64).await?;
-        let Some(&(tip, tip_hash)) = ours.last() else { return Ok(()) };
-        if self.node.block_hash(tip).await? == Some(tip_hash) {
-            return Ok(());
-        }
-        let mut theirs = Vec::with_capacity(ours.len());
-        for (n, _) in ours.iter().rev() {
-            let h = self.node.block_hash(*n).await?;
-            let same = h.is_some_and(|h| ours.iter().any(|(m, x)| m == n && *x == h));
-            theirs.push((*n, h));
-            if same {
-                break;
-            }
-        }
-        let Some(keep) = crate::reorg::fork_point(&ours, &theirs) else {
-            return Err(IndexerError::ReorgTooDeep { tip, window: REORG_WINDOW });
-        };
-        let hash = ours.iter().find(|(n, _)| *n == keep).map(|(_, h)| *h).expect("fork point is one of ours");
-        let removed = self.store.rollback_to(keep, hash).await?;
-        self.tip = None;
-        metrics::counter!("taoscope_reorgs_total").increment(1);
-        tracing::warn!(tip, fork_point = keep, removed, "reorg: rolled back to the common ancestor");
-        Ok(())
-    }
-
     /// Decodes `raw`; while parts do not decode, fetches the block again (a corrupted answer is
     /// not a corrupted block), up to [`STATE_ATTEMPTS`] times, before keeping the failures.
     async fn decode_with_retry(
@@ -406,20 +226,20 @@ impl Indexer {
         raw: RawBlock,
         runtime: &Runtime,
     ) -> Result<(RawBlock, DecodedBlock, Vec<Failure>), IndexerError> {
-        let (decoded, failures) = decode_block(&raw, runtime).await;
-        if failures.is_empty() {
-            return Ok((raw, decoded, failures));
-        }
-        let again = self.node.fetch_block(raw.number).await?;
-        if again.hash != raw.hash {
-            return Err(IndexerError::BadBlock {
-                block: raw.number,
-                reason: "the block changed between fetches".into(),
-            });
-        }
-        let (decoded_again, failures_again) = decode_block(&again, runtime).await;
-        if failures_again.len() < failures.len() {
-            return Ok((again, decoded_again, failures_again));
+        let (mut decoded, mut failures) = decode_block(&raw, runtime).await;
+        let mut raw = raw;
+        for _ in 1..STATE_ATTEMPTS {
+            if failures.is_empty() {
+                break;
+            }
+            let again = self.node.fetch_block(raw.number).await?;
+            if again.hash != raw.hash {
+                return Err(IndexerError::ChainChanged { block: raw.number });
+            }
+            let (decoded_again, failures_again) = decode_block(&again, runtime).await;
+            if failures_again.len() < failures.len() {
+                (raw, decoded, failures) = (again, decoded_again, failures_again);
+            }
         }
         Ok((raw, decoded, failures))
     }

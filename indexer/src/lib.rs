@@ -19,3 +19,4 @@ pub mod store;
 
 pub use error::IndexerError;
 pub use follow::{Indexer, IndexerConfig, Progress};
+pub use state::PoolSource;

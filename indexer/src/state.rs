@@ -50,6 +50,8 @@ pub struct StatePlan {
     pub tempo: Option<Item>,
     /// `BlocksSinceLastStep`.
     pub blocks_since_last_step: Option<Item>,
+    /// `LastMechansimStepBlock` (sic, as on chain).
+    pub last_step: Option<Item>,
     /// `NetworksAdded` (the subnet list for the storage path).
     pub networks_added: Option<Item>,
     /// `Swap.AlphaSqrtPrice` (v3 era).
@@ -66,14 +68,25 @@ pub struct StatePlan {
     pub subnetwork_n: Option<Item>,
 }
 
+/// Where pool state comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PoolSource {
+    /// The `SubnetInfoRuntimeApi` dynamic-info call when the runtime has it (one call per
+    /// block), else storage.
+    #[default]
+    Auto,
+    /// Always batched storage queries (nodes whose runtime API is slow or missing).
+    Storage,
+}
+
 impl StatePlan {
     /// Plans reads for the runtime described by `md`.
-    pub fn new(md: &Metadata) -> StatePlan {
+    pub fn new(md: &Metadata, source: PoolSource) -> StatePlan {
         let st = |name| Item::lookup(md, "SubtensorModule", name);
         let dynamic_info = md
             .runtime_api_trait_by_name("SubnetInfoRuntimeApi")
             .and_then(|api| api.method_by_name("get_all_dynamic_info"))
-            .filter(|m| m.inputs().len() == 0)
+            .filter(|m| m.inputs().len() == 0 && source == PoolSource::Auto)
             .map(|m| m.output_ty());
         StatePlan {
             dynamic_info,
@@ -87,6 +100,7 @@ impl StatePlan {
             volume: st("SubnetVolume"),
             tempo: st("Tempo"),
             blocks_since_last_step: st("BlocksSinceLastStep"),
+            last_step: st("LastMechansimStepBlock"),
             networks_added: st("NetworksAdded"),
             sqrt_price: Item::lookup(md, "Swap", "AlphaSqrtPrice"),
             v3_initialized: Item::lookup(md, "Swap", "SwapV3Initialized"),
@@ -139,15 +153,16 @@ pub async fn read_block_state(
         let (rows, f) = read_pools(&node, &md, &plan, number, hash, &netuids).await?;
         failures.extend(f);
         if what.metagraphs {
+            // The epoch ran at this block exactly when the subnet's last step is this block.
             let due: Vec<u16> = rows
                 .iter()
-                .filter(|r| r.netuid != 0 && r.blocks_since_last_step == Some(0))
+                .filter(|r| r.netuid != 0 && r.last_step == Some(number))
                 .map(|r| r.netuid)
                 .collect();
             if !due.is_empty() {
                 let (mg, counts, f) = read_metagraphs(&node, &plan, number, hash, &due).await?;
                 state.metagraph = mg;
-                state.epochs = counts;
+                state.epochs = counts.into_iter().filter(|(_, uids)| *uids > 0).collect();
                 failures.extend(f);
             }
         }

@@ -136,6 +136,8 @@ pub struct Item {
     key_shapes: Vec<Shape>,
     value_ty: u32,
     value: Shape,
+    /// The encoded default of a `ValueQuery` item (what an absent key reads as on chain).
+    default: Option<Vec<u8>>,
 }
 
 impl Item {
@@ -154,12 +156,19 @@ impl Item {
             key_shapes: keys.iter().map(|k| shape_of(types, k.key_id)).collect(),
             value_ty: entry.value_ty(),
             value: shape_of(types, entry.value_ty()),
+            default: entry.default_value().map(<[u8]>::to_vec),
         })
     }
 
     /// `Pallet.Item`.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// A fetched value, or the item's default when the key is absent and the item is a
+    /// `ValueQuery` (an absent `OptionQuery` value stays absent).
+    pub fn or_default(&self, value: Option<Vec<u8>>) -> Option<Vec<u8>> {
+        value.or_else(|| self.default.clone())
     }
 
     /// The value's shape.

@@ -15,6 +15,10 @@ const SUBNETS: u16 = 3;
 const BLOCKS: u32 = 80;
 
 async fn indexed() -> (Arc<Devnet>, TestDb) {
+    indexed_with(taoscope_indexer::PoolSource::Auto).await
+}
+
+async fn indexed_with(pool_source: taoscope_indexer::PoolSource) -> (Arc<Devnet>, TestDb) {
     let devnet = Devnet::new(DevnetConfig {
         subnets: SUBNETS,
         prebuilt: BLOCKS,
@@ -29,10 +33,13 @@ async fn indexed() -> (Arc<Devnet>, TestDb) {
     .unwrap();
     let server = taoscope_devnet::serve(devnet.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let db = TestDb::empty().await;
-    let mut indexer =
-        Indexer::connect(IndexerConfig { batch_size: 25, ..IndexerConfig::new(server.ws_url(), db.url()) })
-            .await
-            .unwrap();
+    let mut indexer = Indexer::connect(IndexerConfig {
+        batch_size: 25,
+        pool_source,
+        ..IndexerConfig::new(server.ws_url(), db.url())
+    })
+    .await
+    .unwrap();
     assert_eq!(indexer.catch_up(&mut |_| {}).await.unwrap().indexed, u64::from(BLOCKS - 2));
     server.stop().await;
     (devnet, db)
@@ -200,4 +207,23 @@ async fn from_to_index_a_window_and_refuse_a_gap() {
         .await;
     assert!(matches!(err, Err(taoscope_indexer::IndexerError::Gap { indexed: 20, from: 30 })), "{err:?}");
     server.stop().await;
+}
+
+#[tokio::test]
+async fn the_runtime_api_and_storage_give_the_same_state() {
+    let (_, api) = indexed_with(taoscope_indexer::PoolSource::Auto).await;
+    let (_, storage) = indexed_with(taoscope_indexer::PoolSource::Storage).await;
+    for table in ["pool_state", "epochs", "metagraph"] {
+        let sql = format!(
+            "SELECT count(*), md5(string_agg(to_jsonb(t)::text, '|' ORDER BY to_jsonb(t)::text)) FROM {table} t"
+        );
+        let a = api.client().await.query_one(&sql, &[]).await.unwrap();
+        let b = storage.client().await.query_one(&sql, &[]).await.unwrap();
+        assert!(a.get::<_, i64>(0) > 0, "{table} is filled");
+        assert_eq!(
+            (a.get::<_, i64>(0), a.get::<_, String>(1)),
+            (b.get::<_, i64>(0), b.get::<_, String>(1)),
+            "{table}"
+        );
+    }
 }

@@ -152,6 +152,40 @@ pub fn fixtures_dir() -> Option<std::path::PathBuf> {
     None
 }
 
+/// Every table an indexer writes.
+pub const INDEXED_TABLES: &[&str] = &[
+    "chain",
+    "runtime_versions",
+    "blocks",
+    "extrinsics",
+    "events",
+    "stake_ledger",
+    "stake_movements",
+    "registrations",
+    "weights_set",
+    "pool_state",
+    "epochs",
+    "metagraph",
+    "decode_failures",
+    "indexer_progress",
+];
+
+/// Row count and checksum of every indexed table, ignoring bookkeeping timestamps (when rows
+/// were written differs between runs; what was written must not).
+pub async fn table_digests(client: &Client) -> std::collections::BTreeMap<String, (i64, String)> {
+    let mut out = std::collections::BTreeMap::new();
+    for t in INDEXED_TABLES {
+        let sql = format!(
+            "SELECT count(*), coalesce(md5(string_agg(j::text, '|' ORDER BY j::text)), '')
+             FROM (SELECT to_jsonb(t) - ARRAY['indexed_at', 'updated_at', 'seen_at', 'recorded_at',
+                                                'fetched_at', 'created_at'] AS j FROM {t} t) s"
+        );
+        let row = client.query_one(&sql, &[]).await.expect("digest query");
+        out.insert(t.to_string(), (row.get(0), row.get(1)));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use taoscope_devnet::{Devnet, DevnetConfig, RpcServer};
-use taoscope_schema::testing::TestDb;
+use taoscope_schema::testing::{TestDb, table_digests};
 
-use crate::support::{PrivatePg, run, table_digests, taoscope};
+use crate::support::{PrivatePg, run, taoscope};
 
 const BLOCKS: u32 = 900;
 

@@ -117,40 +117,6 @@ pub fn taken_port() -> std::net::TcpListener {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap()
 }
 
-/// Row count and checksum of every table, ignoring bookkeeping timestamps (when rows were
-/// written differs between runs; what was written must not).
-pub async fn table_digests(
-    client: &tokio_postgres::Client,
-) -> std::collections::BTreeMap<String, (i64, String)> {
-    const TABLES: &[&str] = &[
-        "chain",
-        "runtime_versions",
-        "blocks",
-        "extrinsics",
-        "events",
-        "stake_ledger",
-        "stake_movements",
-        "registrations",
-        "weights_set",
-        "pool_state",
-        "epochs",
-        "metagraph",
-        "decode_failures",
-        "indexer_progress",
-    ];
-    let mut out = std::collections::BTreeMap::new();
-    for t in TABLES {
-        let sql = format!(
-            "SELECT count(*), coalesce(md5(string_agg(j::text, '|' ORDER BY j::text)), '')
-             FROM (SELECT to_jsonb(t) - ARRAY['indexed_at', 'updated_at', 'seen_at', 'recorded_at',
-                                                'fetched_at', 'created_at'] AS j FROM {t} t) s"
-        );
-        let row = client.query_one(&sql, &[]).await.unwrap();
-        out.insert(t.to_string(), (row.get(0), row.get(1)));
-    }
-    out
-}
-
 /// A PostgreSQL cluster of its own (for restarting it under a running indexer), started from
 /// the installed binaries; as the `postgres` user when running as root.
 pub struct PrivatePg {

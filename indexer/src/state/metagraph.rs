@@ -135,7 +135,11 @@ pub async fn read_metagraphs(
     let mut sizes: HashMap<u16, u16> = HashMap::new();
     let mut vectors: HashMap<(u16, Vector), Vec<u128>> = HashMap::new();
     for ((netuid, vector), value) in slots.into_iter().zip(values) {
-        let Some(bytes) = value else { continue };
+        let item = match vector {
+            None => n_item,
+            Some(v) => &items.vectors.iter().find(|(x, _)| *x == v).expect("planned").1,
+        };
+        let Some(bytes) = item.or_default(value) else { continue };
         match vector {
             None => match n_item.unsigned(&bytes) {
                 Ok(n) => {
@@ -143,15 +147,12 @@ pub async fn read_metagraphs(
                 }
                 Err(e) => failures.push(failure(n_item, netuid.to_string(), e, bytes)),
             },
-            Some(v) => {
-                let item = &items.vectors.iter().find(|(x, _)| *x == v).expect("planned").1;
-                match item.unsigned_vec(&bytes) {
-                    Ok(values) => {
-                        vectors.insert((netuid, v), values);
-                    }
-                    Err(e) => failures.push(failure(item, netuid.to_string(), e, bytes)),
+            Some(v) => match item.unsigned_vec(&bytes) {
+                Ok(values) => {
+                    vectors.insert((netuid, v), values);
                 }
-            }
+                Err(e) => failures.push(failure(item, netuid.to_string(), e, bytes)),
+            },
         }
     }
 
@@ -191,7 +192,12 @@ pub async fn read_metagraphs(
     let values = node.query_storage(number, hash, &keys).await?;
     let mut hotkeys: Vec<Option<[u8; 32]>> = vec![None; rows.len()];
     for ((row, tag), value) in slots.into_iter().zip(values) {
-        let Some(bytes) = value else { continue };
+        let item = match tag {
+            0 => Some(keys_item),
+            1 => items.weights.as_ref(),
+            _ => items.bonds.as_ref(),
+        };
+        let Some(bytes) = item.and_then(|i| i.or_default(value)) else { continue };
         let r = &mut rows[row];
         let key = format!("{},{}", r.netuid, r.uid);
         match tag {
@@ -230,7 +236,8 @@ pub async fn read_metagraphs(
     }
     let values = node.query_storage(number, hash, &keys).await?;
     for ((row, owner), value) in slots.into_iter().zip(values) {
-        let Some(bytes) = value else { continue };
+        let item = if owner { items.owner.as_ref() } else { items.stake.as_ref() };
+        let Some(bytes) = item.and_then(|i| i.or_default(value)) else { continue };
         let r = &mut rows[row];
         let key = r.hotkey.clone();
         if owner {

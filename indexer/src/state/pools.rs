@@ -65,6 +65,8 @@ pub struct PoolRow {
     pub tempo: Option<u16>,
     /// `BlocksSinceLastStep` (0 on an epoch block).
     pub blocks_since_last_step: Option<u64>,
+    /// `LastMechansimStepBlock`: the block of the subnet's last epoch.
+    pub last_step: Option<u64>,
     /// How the price is computed.
     pub source: Option<PriceSource>,
 }
@@ -132,6 +134,7 @@ fn decode_dynamic_info(md: &Metadata, ty: u32, bytes: &[u8]) -> Result<Vec<PoolR
             volume: get("subnet_volume"),
             tempo: get("tempo").map(|n| n as u16),
             blocks_since_last_step: u64_of("blocks_since_last_step"),
+            last_step: u64_of("last_step"),
             ..PoolRow::default()
         });
     }
@@ -231,6 +234,7 @@ pub async fn read_pools(
                 &plan.volume,
                 &plan.tempo,
                 &plan.blocks_since_last_step,
+                &plan.last_step,
             ] {
                 batch.add(item.as_ref(), i, row.netuid);
             }
@@ -244,7 +248,7 @@ pub async fn read_pools(
     let values = node.query_storage(number, hash, &batch.keys).await?;
     let mut v3_initialized = vec![None; rows.len()];
     for ((item, i), value) in batch.slots.iter().zip(values) {
-        let Some(bytes) = value else { continue };
+        let Some(bytes) = item.or_default(value) else { continue };
         let row = &mut rows[*i];
         let name = item.name().rsplit('.').next().unwrap_or_default();
         let result: Result<(), crate::storage::ValueError> = (|| {
@@ -259,6 +263,7 @@ pub async fn read_pools(
                 "SubnetVolume" => row.volume = Some(item.unsigned(&bytes)?),
                 "Tempo" => row.tempo = Some(item.unsigned(&bytes)? as u16),
                 "BlocksSinceLastStep" => row.blocks_since_last_step = Some(item.unsigned(&bytes)? as u64),
+                "LastMechansimStepBlock" => row.last_step = Some(item.unsigned(&bytes)? as u64),
                 "AlphaSqrtPrice" => row.sqrt_price = Some(item.fixed(&bytes)?.0 as u128),
                 "SwapV3Initialized" => v3_initialized[*i] = Some(item.boolean(&bytes)?),
                 "SwapBalancer" => row.balancer_quote = Some(item.unsigned(&bytes)? as u64),
