@@ -199,13 +199,8 @@ impl Simulator {
     }
 
     fn random_position(&mut self, who: AccountId32) -> Option<(AccountId32, u16, u64)> {
-        let positions: Vec<(AccountId32, u16)> = self
-            .world
-            .shares
-            .iter()
-            .filter(|((_, cold, _), units)| *cold == who && **units > 0)
-            .map(|((hot, _, net), _)| (*hot, *net))
-            .collect();
+        let positions: Vec<(AccountId32, u16)> =
+            self.world.positions.get(&who).map(|p| p.iter().copied().collect()).unwrap_or_default();
         let (hot, net) = *positions.choose(&mut self.rng)?;
         Some((hot, net, self.world.stake_of(hot, who, net)))
     }

@@ -119,6 +119,8 @@ pub struct World {
     pub subnets: Vec<Subnet>,
     /// `Alpha` shares in whole units per (hotkey, coldkey, netuid).
     pub shares: BTreeMap<(AccountId32, AccountId32, u16), u64>,
+    /// The (hotkey, netuid) positions with shares of each coldkey, in `shares` order.
+    pub positions: BTreeMap<AccountId32, BTreeSet<(AccountId32, u16)>>,
     /// `TotalHotkeyShares` in whole units per (hotkey, netuid).
     pub hotkey_shares: BTreeMap<(AccountId32, u16), u64>,
     /// `TotalHotkeyAlpha` per (hotkey, netuid).
@@ -211,7 +213,11 @@ impl World {
         } else {
             (alpha as u128 * total_units as u128 / total_alpha as u128) as u64
         };
-        *self.shares.entry((hot, cold, netuid)).or_default() += new_units;
+        let units = self.shares.entry((hot, cold, netuid)).or_default();
+        *units += new_units;
+        if *units > 0 {
+            self.positions.entry(cold).or_default().insert((hot, netuid));
+        }
         *self.hotkey_shares.entry((hot, netuid)).or_default() += new_units;
         *self.hotkey_alpha.entry((hot, netuid)).or_default() += alpha;
         self.write_stake(hot, cold, netuid);
@@ -239,6 +245,11 @@ impl World {
             ((alpha as u128 * total_units as u128).div_ceil(total_alpha as u128) as u64).min(units)
         };
         self.shares.insert((hot, cold, netuid), units - burn_units);
+        if units == burn_units
+            && let Some(p) = self.positions.get_mut(&cold)
+        {
+            p.remove(&(hot, netuid));
+        }
         self.hotkey_shares.insert((hot, netuid), total_units - burn_units);
         self.hotkey_alpha.insert((hot, netuid), total_alpha - alpha);
         self.write_stake(hot, cold, netuid);
