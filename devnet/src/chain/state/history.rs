@@ -5,8 +5,9 @@
 //! allocations; here a version costs its block delta, a tag, and the bytes that differ from the
 //! previous version (XOR runs), about 7 bytes for a `u64` that moved.
 //!
-//! Entry layout: `varint(block − previous block) varint(tag) payload`, where tag `0` is a
-//! deletion, an odd tag a full value of `tag >> 1` bytes, and an even tag a patch of `tag >> 1`
+//! Entry layout: `varint(tag · 2 + long) [varint(block − previous block) if long] payload`
+//! (`long` is 0 when the entry is one block after the previous one, the common case), where
+//! tag `0` is a deletion, an odd tag a full value of `tag >> 1` bytes, and an even tag a patch of `tag >> 1`
 //! segments against the previous value (same length), each segment `varint(skip · 16 + n)` and
 //! `n` (1–15) bytes to XOR in after skipping `skip` unchanged bytes. Full values and deletions
 //! are *resets*: decoding can start there. A reset is forced every [`RESET_EVERY`] entries, so a
@@ -47,6 +48,23 @@ fn get_varint(data: &[u8], pos: &mut usize) -> u64 {
         }
         shift += 7;
     }
+}
+
+/// Writes an entry head: the tag, and the block delta unless it is 1.
+fn put_head(out: &mut Vec<u8>, delta: u64, tag: u64) {
+    if delta == 1 {
+        put_varint(out, tag << 1);
+    } else {
+        put_varint(out, tag << 1 | 1);
+        put_varint(out, delta);
+    }
+}
+
+/// Reads an entry head: `(block delta, tag)`.
+fn get_head(data: &[u8], pos: &mut usize) -> (u64, u64) {
+    let head = get_varint(data, pos);
+    let delta = if head & 1 == 1 { get_varint(data, pos) } else { 1 };
+    (delta, head >> 1)
 }
 
 /// The XOR patch turning `old` into `new` (same length), as segments; `None` when it would not
@@ -125,10 +143,9 @@ impl History {
         let (mut block, start) = self.resets[r];
         let data = &self.stream[..];
         let mut pos = start as usize;
-        get_varint(data, &mut pos);
+        let (_, mut tag) = get_head(data, &mut pos);
         let mut cur = Cursor { value: None, at: block, end: 0, since_reset: 0 };
         loop {
-            let tag = get_varint(data, &mut pos);
             if tag == 0 {
                 cur.value = None;
                 cur.since_reset = 0;
@@ -156,13 +173,15 @@ impl History {
                 return cur;
             }
             let mut next = pos;
-            let next_block = block + get_varint(data, &mut next) as u32;
+            let (delta, next_tag) = get_head(data, &mut next);
+            let next_block = block + delta as u32;
             if next_block > at {
                 return cur;
             }
             block = next_block;
             cur.at = block;
             pos = next;
+            tag = next_tag;
         }
     }
 
@@ -206,10 +225,9 @@ impl History {
         }
         let delta = u64::from(at - if self.stream.is_empty() { 0 } else { self.last_at });
         let offset = self.stream.len();
-        put_varint(&mut self.stream, delta);
         let reset = match (value, self.last.as_deref()) {
             (None, _) => {
-                self.stream.push(0);
+                put_head(&mut self.stream, delta, 0);
                 true
             }
             (Some(new), Some(old))
@@ -220,14 +238,14 @@ impl History {
                 let full = varint_len((new.len() as u64) << 1 | 1) + new.len();
                 match patch(old, new, full) {
                     Some((segments, bytes)) => {
-                        put_varint(&mut self.stream, segments << 1);
+                        put_head(&mut self.stream, delta, segments << 1);
                         self.stream.extend_from_slice(&bytes);
                         false
                     }
-                    None => self.put_full(new),
+                    None => self.put_full(delta, new),
                 }
             }
-            (Some(new), _) => self.put_full(new),
+            (Some(new), _) => self.put_full(delta, new),
         };
         if reset {
             self.resets.push((at, offset as u32));
@@ -241,8 +259,8 @@ impl History {
         true
     }
 
-    fn put_full(&mut self, value: &[u8]) -> bool {
-        put_varint(&mut self.stream, (value.len() as u64) << 1 | 1);
+    fn put_full(&mut self, delta: u64, value: &[u8]) -> bool {
+        put_head(&mut self.stream, delta, (value.len() as u64) << 1 | 1);
         self.stream.extend_from_slice(value);
         true
     }
@@ -271,8 +289,7 @@ impl History {
         let data = &self.stream[..];
         let (mut pos, mut n) = (from, 0);
         while pos < data.len() {
-            get_varint(data, &mut pos);
-            let tag = get_varint(data, &mut pos);
+            let (_, tag) = get_head(data, &mut pos);
             if tag & 1 == 1 {
                 pos += (tag >> 1) as usize;
             } else {
