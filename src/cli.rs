@@ -143,6 +143,16 @@ pub struct DevnetArgs {
     /// Subnet tempo (an epoch every tempo + 1 blocks).
     #[arg(long, default_value_t = 99)]
     pub tempo: u16,
+    /// Fork the chain every N live blocks (replacing --fork-depth unfinalized blocks).
+    #[arg(long, requires = "fork_depth")]
+    pub fork_every: Option<u32>,
+    /// How many blocks a scheduled fork replaces (less than --finality-lag).
+    #[arg(long, requires = "fork_every")]
+    pub fork_depth: Option<u32>,
+    /// Fault injection for resilience tests, e.g. `drop=0.01,slow=0.05:200ms,garbage=0.01`
+    /// (probabilities per request; the chain itself is never affected).
+    #[arg(long, default_value = "")]
+    pub faults: taoscope_devnet::Faults,
 }
 
 /// `taoscope devnet`.
@@ -183,6 +193,10 @@ pub struct IndexerArgs {
     /// Do not snapshot metagraphs at epochs.
     #[arg(long)]
     pub no_metagraphs: bool,
+    /// Pool state from the runtime API where the runtime has it (`auto`), or always from
+    /// batched storage queries (`storage`).
+    #[arg(long, value_enum, default_value_t = PoolSourceArg::Auto)]
+    pub pool_source: PoolSourceArg,
     /// Address of the Prometheus `/metrics` endpoint ("off" to disable).
     #[arg(long, env = "TAOSCOPE_METRICS_LISTEN", default_value = "127.0.0.1:9615")]
     pub metrics_listen: String,
@@ -199,9 +213,22 @@ impl IndexerArgs {
             unfinalized: self.unfinalized,
             pool_interval: self.pool_interval,
             metagraphs: !self.no_metagraphs,
+            pool_source: match self.pool_source {
+                PoolSourceArg::Auto => taoscope_indexer::PoolSource::Auto,
+                PoolSourceArg::Storage => taoscope_indexer::PoolSource::Storage,
+            },
             ..taoscope_indexer::IndexerConfig::new(node, database_url)
         }
     }
+}
+
+/// `--pool-source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PoolSourceArg {
+    /// The runtime API where available.
+    Auto,
+    /// Batched storage queries.
+    Storage,
 }
 
 /// `taoscope index`.
@@ -266,6 +293,11 @@ impl DevnetArgs {
             finality_lag: self.finality_lag,
             upgrade_at: (self.upgrade_at > 0).then_some(self.upgrade_at),
             tempo: self.tempo,
+            forks: self
+                .fork_every
+                .zip(self.fork_depth)
+                .map(|(every, depth)| taoscope_devnet::ForkSchedule { every, depth }),
+            faults: self.faults,
             ..taoscope_devnet::DevnetConfig::default()
         }
     }

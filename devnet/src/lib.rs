@@ -13,4 +13,4 @@ pub mod runtime;
 pub mod sim;
 
 pub use node::{Devnet, DevnetConfig, DevnetError, Faults, FaultsParseError, ForkSchedule};
-pub use rpc::{RpcServer, serve};
+pub use rpc::{FaultCounts, RpcServer, serve};

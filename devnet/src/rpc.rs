@@ -26,8 +26,8 @@ use parity_scale_codec::{Decode, Encode};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-pub use self::faults::FaultDice;
 use self::faults::FaultService;
+pub use self::faults::{FaultCounts, FaultDice};
 use crate::chain::header::{hex0x, push_hex0x};
 use crate::chain::{Chain, StoredBlock};
 use crate::node::{Devnet, DevnetError};
@@ -43,6 +43,7 @@ const MAX_KEYS_PAGE: u64 = 1000;
 pub struct RpcServer {
     handle: ServerHandle,
     addr: SocketAddr,
+    dice: Arc<FaultDice>,
 }
 
 impl RpcServer {
@@ -59,6 +60,11 @@ impl RpcServer {
     /// `http://` URL of the server.
     pub fn http_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Faults injected so far.
+    pub fn faults_injected(&self) -> FaultCounts {
+        self.dice.counts()
     }
 
     /// Stops the server and waits until it has stopped.
@@ -85,8 +91,8 @@ pub async fn serve(devnet: Arc<Devnet>, addr: SocketAddr) -> Result<RpcServer, D
     let methods: Methods = module_with(devnet, dice.clone()).into();
     let config = ServerConfig::builder().max_response_body_size(64 * 1024 * 1024).build();
     let (stop, handle) = stop_channel();
-    tokio::spawn(accept(listener, config, methods, stop, dice));
-    Ok(RpcServer { handle, addr: local })
+    tokio::spawn(accept(listener, config, methods, stop, dice.clone()));
+    Ok(RpcServer { handle, addr: local, dice })
 }
 
 /// Accepts connections until stopped, serving each through the fault middleware.

@@ -230,7 +230,18 @@ fn decode_events(
     md: &Metadata,
     types: &PortableRegistry,
 ) -> Result<(Vec<EventRow>, Outcomes), String> {
+    // subxt's iterator ends quietly where the bytes do (and reads a bad count as zero), so a
+    // truncated value would pass for a block with fewer events: hold it to its own count.
+    let mut cursor = &raw.events[..];
+    let declared = if raw.events.is_empty() {
+        0
+    } else {
+        parity_scale_codec::Compact::<u32>::decode(&mut cursor)
+            .map_err(|e| format!("the events count does not decode: {e}"))?
+            .0
+    };
     let mut events = Vec::new();
+    let mut consumed = raw.events.len() - cursor.len();
     let mut outcome: Outcomes = vec![None; raw.extrinsics.len()];
     for (index, ev) in at.events().from_bytes(raw.events.clone()).iter().enumerate() {
         let ev = ev.map_err(|e| e.to_string())?;
@@ -261,6 +272,13 @@ fn decode_events(
             raw: ev.bytes().to_vec(),
             data,
         });
+        consumed += ev.bytes().len();
+    }
+    if events.len() != declared as usize {
+        return Err(format!("the value holds {declared} events but only {} decode", events.len()));
+    }
+    if consumed != raw.events.len() {
+        return Err(format!("{} bytes follow the last of {declared} events", raw.events.len() - consumed));
     }
     Ok((events, outcome))
 }

@@ -16,14 +16,14 @@ mod tasks;
 
 use std::sync::Arc;
 
-use self::tasks::{STATE_ATTEMPTS, fetch_owned, read_owned, record_metrics};
+use self::tasks::{fetch_owned, read_owned, record_metrics};
 use crate::decode::{DecodedBlock, Runtime, decode_block};
 use crate::error::IndexerError;
 use crate::extract::{RegistrationRow, extract};
 use crate::node::{ChainIdentity, Node, RawBlock};
 use crate::rows::{BlockRows, Failure, StateRows};
-use crate::state::{PoolSource, ReadSpec, StatePlan, read_block_state};
-use crate::store::{Store, WriterLock};
+use crate::state::{PoolSource, READ_ATTEMPTS, ReadSpec, StatePlan, read_block_state};
+use crate::store::{NewRuntime, Store, WriterLock};
 
 /// Indexer settings.
 #[derive(Clone, Debug)]
@@ -100,6 +100,10 @@ pub struct Indexer {
     plans: HashMap<u32, Arc<StatePlan>>,
     tip: Option<Tip>,
     lock: WriterLock,
+    /// Batches committed since connecting (resets retry backoff when it moves).
+    batches_done: u64,
+    /// Runtimes learned but not yet recorded (written with the next committed batch).
+    pending_runtimes: Vec<NewRuntime>,
 }
 
 /// Blocks compared when looking for a fork point in `--unfinalized` mode.
@@ -124,7 +128,18 @@ impl Indexer {
             .iter()
             .map(|(spec, r)| (*spec, Arc::new(StatePlan::new(&r.metadata, config.pool_source))))
             .collect();
-        Ok(Indexer { config, node, store, identity, runtimes, plans, tip: None, lock })
+        Ok(Indexer {
+            config,
+            node,
+            store,
+            identity,
+            runtimes,
+            plans,
+            tip: None,
+            lock,
+            batches_done: 0,
+            pending_runtimes: vec![],
+        })
     }
 
     /// The chain being indexed.
@@ -151,12 +166,11 @@ impl Indexer {
         let raws: Vec<RawBlock> =
             futures::stream::iter(fetches).buffered(self.config.concurrency).try_collect().await?;
         self.check_links(&raws).await?;
-        let mut new = Vec::new();
-        let mut executing = self.executing_spec(from, &mut new).await?;
+        let mut executing = self.executing_spec(from).await?;
         let mut blocks = Vec::with_capacity(raws.len());
         let mut reads = Vec::with_capacity(raws.len());
         for raw in raws {
-            new.extend(self.learn_runtime(raw.number, raw.hash, raw.spec_version).await?);
+            self.learn_runtime(raw.number, raw.hash, raw.spec_version).await?;
             // Block 0 has no parent: it is its own runtime's.
             let spec = if raw.number == 0 { raw.spec_version } else { executing };
             let runtime = self.runtimes[&spec].clone();
@@ -211,33 +225,38 @@ impl Indexer {
                 tracing::warn!(block = b.raw.number, kind = f.kind, item = %f.item, reason = %f.reason, "recorded a decode failure");
             }
         }
-        self.store.write_batch(&new, &blocks, head).await?;
+        self.store.write_batch(&self.pending_runtimes, &blocks, head).await?;
+        self.pending_runtimes.clear();
         record_metrics(&blocks, head.0);
+        self.batches_done += 1;
         if let Some(last) = blocks.last() {
             self.tip = Some(Tip { number: last.raw.number, spec: last.raw.spec_version });
         }
         Ok(())
     }
 
-    /// Decodes `raw`; while parts do not decode, fetches the block again (a corrupted answer is
-    /// not a corrupted block), up to [`STATE_ATTEMPTS`] times, before keeping the failures.
+    /// Decodes `raw`; while parts do not decode, fetches those parts again (a corrupted answer
+    /// is not a corrupted block: the events, or the body, by the block's hash), up to
+    /// [`READ_ATTEMPTS`] times in all, before keeping the failures.
     async fn decode_with_retry(
         &self,
-        raw: RawBlock,
+        mut raw: RawBlock,
         runtime: &Runtime,
     ) -> Result<(RawBlock, DecodedBlock, Vec<Failure>), IndexerError> {
         let (mut decoded, mut failures) = decode_block(&raw, runtime).await;
-        let mut raw = raw;
-        for _ in 1..STATE_ATTEMPTS {
+        for _ in 1..READ_ATTEMPTS {
             if failures.is_empty() {
                 break;
             }
-            let again = self.node.fetch_block(raw.number).await?;
-            if again.hash != raw.hash {
-                return Err(IndexerError::ChainChanged { block: raw.number });
+            let mut again = raw.clone();
+            if failures.iter().any(|f| f.kind == "events") {
+                again.events = self.node.block_events(raw.number, raw.hash).await?;
+            }
+            if failures.iter().any(|f| f.kind == "extrinsic") {
+                again.extrinsics = self.node.block_body(raw.number, raw.hash).await?.1;
             }
             let (decoded_again, failures_again) = decode_block(&again, runtime).await;
-            if failures_again.len() < failures.len() {
+            if failures_again.len() <= failures.len() {
                 (raw, decoded, failures) = (again, decoded_again, failures_again);
             }
         }
@@ -294,6 +313,7 @@ impl Indexer {
         mut on_progress: impl FnMut(Progress),
     ) -> Result<(), IndexerError> {
         let mut backoff = Duration::from_millis(250);
+        let mut batches_at_failure = self.batches_done;
         let cancelled = cancel.cancelled_owned();
         tokio::pin!(cancelled);
         loop {
@@ -311,6 +331,11 @@ impl Indexer {
                     }
                 }
                 Err(e) if e.is_retryable() => {
+                    // Progress since the last failure means the trouble passed: start over.
+                    if self.batches_done != batches_at_failure {
+                        backoff = Duration::from_millis(250);
+                        batches_at_failure = self.batches_done;
+                    }
                     tracing::warn!(error = %e, retry_in = ?backoff, "indexing interrupted; retrying");
                     tokio::select! {
                         _ = &mut cancelled => return Ok(()),

@@ -1,5 +1,8 @@
-//! The node the indexer reads: one WebSocket connection (subxt's RPC client) and the legacy
-//! Substrate RPC methods, each call mapped to a typed error that says which block it was for.
+//! The node the indexer reads: one WebSocket connection (subxt's reconnecting RPC client) and
+//! the legacy Substrate RPC methods, each call mapped to a typed error that says which block it
+//! was for. Every method is a read, so a request that met a dropped connection, a timeout or an
+//! answer that is not valid JSON for its type is sent again (a few times, with short pauses)
+//! before the error reaches the pipeline.
 
 use std::time::Duration;
 
@@ -7,6 +10,7 @@ use parity_scale_codec::Decode;
 use subxt::SubstrateConfig;
 use subxt::config::RpcConfigFor;
 use subxt::rpcs::RpcClient;
+use subxt::rpcs::client::reconnecting_rpc_client::{ExponentialBackoff, RpcClient as ReconnectingClient};
 use subxt::rpcs::methods::legacy::LegacyRpcMethods;
 use subxt::utils::H256;
 
@@ -18,6 +22,13 @@ type Methods = LegacyRpcMethods<RpcConfigFor<SubstrateConfig>>;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Attempts at one request while the connection drops or answers garbage.
+const REQUEST_ATTEMPTS: u32 = 4;
+/// Pause before the second attempt (doubling after).
+const REQUEST_RETRY_PAUSE: Duration = Duration::from_millis(50);
+/// Reconnection attempts after a drop (100 ms doubling to 1.6 s, about 3 s in all) before the
+/// client gives up and the pipeline's own retry connects afresh.
+const RECONNECT_ATTEMPTS: usize = 5;
 
 /// `System.Events` storage key.
 pub const SYSTEM_EVENTS_KEY: [u8; 32] = [
@@ -97,20 +108,51 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-fn rpc_err(method: &'static str, block: Option<u64>) -> impl FnOnce(subxt::rpcs::Error) -> IndexerError {
-    move |e| IndexerError::Rpc { method, block, reason: root_cause(&e) }
+/// Whether sending the same request again may succeed: the connection dropped (the client is
+/// reconnecting), the transport failed, or the answer did not parse. An error the node itself
+/// returned (`User`) is its answer and is not retried here.
+fn worth_resending(e: &subxt::rpcs::Error) -> bool {
+    use subxt::rpcs::Error as E;
+    matches!(e, E::DisconnectedWillReconnect(_) | E::Client(_) | E::Deserialization(_) | E::Decode(_))
 }
 
-async fn timed<T>(
+/// Runs request `call` with a timeout, sending it again while the failure is transient
+/// ([`worth_resending`]); counts requests, retries and latency per method.
+async fn timed<T, F>(
     method: &'static str,
     block: Option<u64>,
-    fut: impl Future<Output = Result<T, subxt::rpcs::Error>>,
-) -> Result<T, IndexerError> {
-    match tokio::time::timeout(REQUEST_TIMEOUT, fut).await {
-        Ok(r) => r.map_err(rpc_err(method, block)),
-        Err(_) => {
-            Err(IndexerError::Rpc { method, block, reason: format!("no answer in {REQUEST_TIMEOUT:?}") })
-        }
+    call: impl Fn() -> F,
+) -> Result<T, IndexerError>
+where
+    F: Future<Output = Result<T, subxt::rpcs::Error>>,
+{
+    let mut pause = REQUEST_RETRY_PAUSE;
+    let mut attempt = 1;
+    loop {
+        let started = std::time::Instant::now();
+        let outcome = tokio::time::timeout(REQUEST_TIMEOUT, call()).await;
+        metrics::histogram!("taoscope_rpc_seconds", "method" => method)
+            .record(started.elapsed().as_secs_f64());
+        let reason = match outcome {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) if !worth_resending(&e) || attempt == REQUEST_ATTEMPTS => {
+                return Err(IndexerError::Rpc { method, block, reason: root_cause(&e) });
+            }
+            Ok(Err(e)) => root_cause(&e),
+            Err(_) if attempt == REQUEST_ATTEMPTS => {
+                return Err(IndexerError::Rpc {
+                    method,
+                    block,
+                    reason: format!("no answer in {REQUEST_TIMEOUT:?}"),
+                });
+            }
+            Err(_) => format!("no answer in {REQUEST_TIMEOUT:?}"),
+        };
+        metrics::counter!("taoscope_rpc_retries_total", "method" => method).increment(1);
+        tracing::debug!(method, block, attempt, %reason, "request failed; sending it again");
+        tokio::time::sleep(pause).await;
+        pause *= 2;
+        attempt += 1;
     }
 }
 
@@ -135,8 +177,14 @@ impl Node {
                 reason: "the URL must start with ws://, wss://, http:// or https://".into(),
             });
         }
-        let client = match tokio::time::timeout(CONNECT_TIMEOUT, RpcClient::from_insecure_url(&ws)).await {
-            Ok(Ok(c)) => c,
+        let policy = ExponentialBackoff::from_millis(2).factor(50).take(RECONNECT_ATTEMPTS);
+        let connecting = ReconnectingClient::builder()
+            .retry_policy(policy)
+            .request_timeout(REQUEST_TIMEOUT)
+            .connection_timeout(CONNECT_TIMEOUT)
+            .build(&ws);
+        let client = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+            Ok(Ok(c)) => RpcClient::new(c),
             Ok(Err(e)) => return Err(IndexerError::Connect { url: ws, reason: root_cause(&e) }),
             Err(_) => {
                 return Err(IndexerError::Connect {
@@ -163,8 +211,8 @@ impl Node {
             .block_hash(0)
             .await?
             .ok_or_else(|| IndexerError::NotANode { url: self.url.clone(), reason: "no block 0".into() })?;
-        let name = timed("system_chain", None, self.methods.system_chain()).await?;
-        let props = timed("system_properties", None, self.methods.system_properties()).await?;
+        let name = timed("system_chain", None, || self.methods.system_chain()).await?;
+        let props = timed("system_properties", None, || self.methods.system_properties()).await?;
         let num = |k: &str, default: u64| props.get(k).and_then(|v| v.as_u64()).unwrap_or(default);
         Ok(ChainIdentity {
             genesis_hash,
@@ -177,16 +225,17 @@ impl Node {
 
     /// Hash of block `number` (`None`: not yet produced).
     pub async fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>, IndexerError> {
-        let h =
-            timed("chain_getBlockHash", Some(number), self.methods.chain_get_block_hash(Some(number.into())))
-                .await?;
+        let h = timed("chain_getBlockHash", Some(number), || {
+            self.methods.chain_get_block_hash(Some(number.into()))
+        })
+        .await?;
         Ok(h.map(|h| h.0))
     }
 
     /// Number and hash of the finalized head.
     pub async fn finalized_head(&self) -> Result<(u64, [u8; 32]), IndexerError> {
-        let hash = timed("chain_getFinalizedHead", None, self.methods.chain_get_finalized_head()).await?;
-        let header = timed("chain_getHeader", None, self.methods.chain_get_header(Some(hash)))
+        let hash = timed("chain_getFinalizedHead", None, || self.methods.chain_get_finalized_head()).await?;
+        let header = timed("chain_getHeader", None, || self.methods.chain_get_header(Some(hash)))
             .await?
             .ok_or_else(|| IndexerError::Rpc {
                 method: "chain_getHeader",
@@ -198,9 +247,12 @@ impl Node {
 
     /// Number and hash of the best (not necessarily final) head.
     pub async fn best_head(&self) -> Result<(u64, [u8; 32]), IndexerError> {
-        let header =
-            timed("chain_getHeader", None, self.methods.chain_get_header(None)).await?.ok_or_else(|| {
-                IndexerError::Rpc { method: "chain_getHeader", block: None, reason: "no best header".into() }
+        let header = timed("chain_getHeader", None, || self.methods.chain_get_header(None))
+            .await?
+            .ok_or_else(|| IndexerError::Rpc {
+                method: "chain_getHeader",
+                block: None,
+                reason: "no best header".into(),
             })?;
         let number = subxt::config::Header::number(&header);
         let hash = self.block_hash(number).await?.ok_or(IndexerError::ChainChanged { block: number })?;
@@ -209,11 +261,9 @@ impl Node {
 
     /// The runtime in the post-state of block `hash`.
     pub async fn runtime_version(&self, number: u64, hash: [u8; 32]) -> Result<RuntimeInfo, IndexerError> {
-        let v = timed(
-            "state_getRuntimeVersion",
-            Some(number),
-            self.methods.state_get_runtime_version(Some(H256(hash))),
-        )
+        let v = timed("state_getRuntimeVersion", Some(number), || {
+            self.methods.state_get_runtime_version(Some(H256(hash)))
+        })
         .await?;
         Ok(RuntimeInfo {
             spec_version: v.spec_version,
@@ -225,22 +275,12 @@ impl Node {
 
     /// Block `number`'s header, extrinsics, events and runtime version.
     pub async fn fetch_block(&self, number: u64) -> Result<RawBlock, IndexerError> {
-        let bad = |reason: &str| IndexerError::BadBlock { block: number, reason: reason.into() };
-        let hash = self.block_hash(number).await?.ok_or_else(|| bad("the node has no such block"))?;
-        let details = timed("chain_getBlock", Some(number), self.methods.chain_get_block(Some(H256(hash))))
-            .await?
-            .ok_or_else(|| bad("chain_getBlock returned nothing"))?;
-        let header = details.block.header;
-        if subxt::config::Header::number(&header) != number {
-            return Err(bad("header number does not match"));
-        }
-        let events = timed(
-            "state_getStorage",
-            Some(number),
-            self.methods.state_get_storage(&SYSTEM_EVENTS_KEY, Some(H256(hash))),
-        )
-        .await?
-        .unwrap_or_default();
+        let hash = self.block_hash(number).await?.ok_or_else(|| IndexerError::BadBlock {
+            block: number,
+            reason: "the node has no such block".into(),
+        })?;
+        let (header, extrinsics) = self.block_body(number, hash).await?;
+        let events = self.block_events(number, hash).await?;
         let runtime = self.runtime_version(number, hash).await?;
         Ok(RawBlock {
             number,
@@ -248,11 +288,38 @@ impl Node {
             parent_hash: header.parent_hash.0,
             state_root: header.state_root.0,
             extrinsics_root: header.extrinsics_root.0,
-            extrinsics: details.block.extrinsics.into_iter().map(|x| x.0).collect(),
+            extrinsics,
             events,
             spec_version: runtime.spec_version,
             transaction_version: runtime.transaction_version,
         })
+    }
+
+    /// Header and encoded extrinsics of block (`number`, `hash`).
+    pub async fn block_body(
+        &self,
+        number: u64,
+        hash: [u8; 32],
+    ) -> Result<(<SubstrateConfig as subxt::Config>::Header, Vec<Vec<u8>>), IndexerError> {
+        let bad = |reason: &str| IndexerError::BadBlock { block: number, reason: reason.into() };
+        let details =
+            timed("chain_getBlock", Some(number), || self.methods.chain_get_block(Some(H256(hash))))
+                .await?
+                .ok_or_else(|| bad("chain_getBlock returned nothing"))?;
+        let header = details.block.header;
+        if subxt::config::Header::number(&header) != number {
+            return Err(bad("header number does not match"));
+        }
+        Ok((header, details.block.extrinsics.into_iter().map(|x| x.0).collect()))
+    }
+
+    /// The `System.Events` value of block (`number`, `hash`) (empty when absent).
+    pub async fn block_events(&self, number: u64, hash: [u8; 32]) -> Result<Vec<u8>, IndexerError> {
+        let events = timed("state_getStorage", Some(number), || {
+            self.methods.state_get_storage(&SYSTEM_EVENTS_KEY, Some(H256(hash)))
+        })
+        .await?;
+        Ok(events.unwrap_or_default())
     }
 
     /// Values of `keys` at block `hash`, in the order of `keys` (one `state_queryStorageAt`).
@@ -265,11 +332,9 @@ impl Node {
         if keys.is_empty() {
             return Ok(vec![]);
         }
-        let sets = timed(
-            "state_queryStorageAt",
-            Some(number),
-            self.methods.state_query_storage_at(keys.iter().map(Vec::as_slice), Some(H256(hash))),
-        )
+        let sets = timed("state_queryStorageAt", Some(number), || {
+            self.methods.state_query_storage_at(keys.iter().map(Vec::as_slice), Some(H256(hash)))
+        })
         .await?;
         let mut found: std::collections::HashMap<Vec<u8>, Option<Vec<u8>>> = std::collections::HashMap::new();
         for set in sets {
@@ -289,11 +354,9 @@ impl Node {
         count: u32,
         start: Option<&[u8]>,
     ) -> Result<Vec<Vec<u8>>, IndexerError> {
-        timed(
-            "state_getKeysPaged",
-            Some(number),
-            self.methods.state_get_keys_paged(prefix, count, start, Some(H256(hash))),
-        )
+        timed("state_getKeysPaged", Some(number), || {
+            self.methods.state_get_keys_paged(prefix, count, start, Some(H256(hash)))
+        })
         .await
     }
 
@@ -305,30 +368,32 @@ impl Node {
         method: &str,
         args: &[u8],
     ) -> Result<Vec<u8>, IndexerError> {
-        timed("state_call", Some(number), self.methods.state_call(method, Some(args), Some(H256(hash)))).await
+        timed("state_call", Some(number), || self.methods.state_call(method, Some(args), Some(H256(hash))))
+            .await
     }
 
     /// The runtime's metadata as of block `hash`: V15 via `Metadata_metadata_at_version`, else
     /// V14 via `state_getMetadata`. Returns the `RuntimeMetadataPrefixed` bytes.
     pub async fn metadata(&self, spec: u32, number: u64, hash: [u8; 32]) -> Result<Vec<u8>, IndexerError> {
         let at = Some(H256(hash));
-        let v15 = timed(
-            "state_call",
-            Some(number),
-            self.methods.state_call("Metadata_metadata_at_version", Some(&15u32.to_le_bytes()), at),
-        )
+        let version = 15u32.to_le_bytes();
+        let v15 = timed("state_call", Some(number), || {
+            self.methods.state_call("Metadata_metadata_at_version", Some(&version), at)
+        })
         .await;
         if let Ok(bytes) = v15
             && let Ok(Some(blob)) = Option::<Vec<u8>>::decode(&mut &bytes[..])
         {
             return Ok(blob);
         }
-        let v14 = timed("state_getMetadata", Some(number), self.methods.state_get_metadata(at)).await?;
+        let v14 = timed("state_getMetadata", Some(number), || self.methods.state_get_metadata(at)).await?;
         let blob = v14.into_raw();
         if !blob.starts_with(b"meta") {
-            return Err(IndexerError::Metadata {
-                spec,
-                reason: "state_getMetadata did not return metadata".into(),
+            // Retryable: an answer that is not metadata is a bad answer, not a bad runtime.
+            return Err(IndexerError::Rpc {
+                method: "state_getMetadata",
+                block: Some(number),
+                reason: format!("spec {spec}: the answer is not runtime metadata"),
             });
         }
         Ok(blob)

@@ -25,6 +25,46 @@ pub struct StateFailure {
     pub raw: Vec<u8>,
 }
 
+/// Reads of one piece of chain data (a storage value, a runtime call's answer, a block's events
+/// or body, a runtime's metadata): what does not decode is read again, alone, up to this many
+/// times in all (a corrupted answer is not corrupted state); what still fails is recorded.
+pub const READ_ATTEMPTS: usize = 5;
+
+/// Queries `keys` at block (`number`, `hash`) in one `state_queryStorageAt` and hands each
+/// answer to `apply` with its index in `keys`. The answers `apply` rejects are queried again
+/// (only those), up to [`READ_ATTEMPTS`] times in all; the failures of the last attempt are
+/// returned. `apply` must change nothing when it rejects a value.
+pub async fn query_applied(
+    node: &crate::node::Node,
+    number: u64,
+    hash: [u8; 32],
+    keys: &[Vec<u8>],
+    mut apply: impl FnMut(usize, Option<Vec<u8>>) -> Result<(), StateFailure>,
+) -> Result<Vec<StateFailure>, crate::error::IndexerError> {
+    let mut pending: Vec<usize> = (0..keys.len()).collect();
+    let mut failures = Vec::new();
+    for attempt in 1..=READ_ATTEMPTS {
+        if pending.is_empty() {
+            break;
+        }
+        let asked: Vec<Vec<u8>> = pending.iter().map(|&i| keys[i].clone()).collect();
+        let values = node.query_storage(number, hash, &asked).await?;
+        let mut again = Vec::new();
+        failures.clear();
+        for (&i, value) in pending.iter().zip(values) {
+            if let Err(f) = apply(i, value) {
+                if attempt < READ_ATTEMPTS {
+                    tracing::debug!(block = number, item = %f.item, reason = %f.reason, "reading a value again");
+                }
+                again.push(i);
+                failures.push(f);
+            }
+        }
+        pending = again;
+    }
+    Ok(failures)
+}
+
 /// What to read for a runtime, resolved from its metadata.
 #[derive(Clone, Debug)]
 pub struct StatePlan {

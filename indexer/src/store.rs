@@ -55,7 +55,8 @@ const BLOCK_TABLES: &[(&str, &str)] = &[
     ("blocks", "number"),
 ];
 
-/// A runtime first seen in this batch, to record with its metadata.
+/// A runtime learned but not yet recorded with its metadata.
+#[derive(Clone)]
 pub struct NewRuntime {
     /// The runtime.
     pub runtime: Runtime,

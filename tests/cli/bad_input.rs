@@ -84,4 +84,15 @@ async fn out_of_range_settings_and_unknown_flags() {
     });
     assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    // Fault settings are checked before anything starts, naming the bad part.
+    for (faults, says) in [("drop=2", "drop"), ("slow=0.1:fast", "fast"), ("flood=0.1", "unknown fault")] {
+        let out = run({
+            let mut c = taoscope();
+            c.args(["devnet", "--listen", "127.0.0.1:0", "--faults", faults]);
+            c
+        });
+        assert_eq!(out.status.code(), Some(2), "{faults}: a usage error");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says) && !stderr.contains("panicked"), "{faults}: {stderr}");
+    }
 }

@@ -5,6 +5,7 @@
 //! touch only answers: a retry reads the same, correct chain.
 
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use jsonrpsee::core::middleware::{Batch, Notification, RpcServiceT};
@@ -14,16 +15,52 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::node::Faults;
 
-/// The faults in force and the RNG that decides them.
+/// The faults in force, the RNG that decides them and how many were injected.
 pub struct FaultDice {
     faults: Faults,
     rng: Mutex<ChaCha8Rng>,
+    drops: AtomicU64,
+    slows: AtomicU64,
+    garbles: AtomicU64,
+}
+
+/// How many faults a server injected (so a test can tell that it really met them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultCounts {
+    /// Connections shut down.
+    pub drops: u64,
+    /// Answers delayed.
+    pub slows: u64,
+    /// Answers corrupted.
+    pub garbles: u64,
 }
 
 impl FaultDice {
     /// Dice for `faults`, seeded apart from the chain's RNG.
     pub fn new(faults: Faults, seed: u64) -> FaultDice {
-        FaultDice { faults, rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0xfa01_75fa_0175_fa01)) }
+        FaultDice {
+            faults,
+            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0xfa01_75fa_0175_fa01)),
+            drops: AtomicU64::new(0),
+            slows: AtomicU64::new(0),
+            garbles: AtomicU64::new(0),
+        }
+    }
+
+    /// Faults injected so far.
+    pub fn counts(&self) -> FaultCounts {
+        FaultCounts {
+            drops: self.drops.load(Ordering::Relaxed),
+            slows: self.slows.load(Ordering::Relaxed),
+            garbles: self.garbles.load(Ordering::Relaxed),
+        }
+    }
+
+    fn count(counter: &AtomicU64, happened: bool) -> bool {
+        if happened {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        happened
     }
 
     fn roll(&self, p: f64) -> bool {
@@ -32,7 +69,7 @@ impl FaultDice {
 
     /// Whether to corrupt this answer.
     pub fn garbage(&self) -> bool {
-        self.roll(self.faults.garbage)
+        Self::count(&self.garbles, self.roll(self.faults.garbage))
     }
 
     /// Corrupts a `0x` hex answer when the dice say so: the bytes are cut to half their length
@@ -62,13 +99,14 @@ pub struct FaultService<S> {
 impl<S> FaultService<S> {
     /// Rolls for a drop (shutting the socket down at once) and returns the delay to apply.
     fn before_answer(&self) -> Option<std::time::Duration> {
-        if self.dice.roll(self.dice.faults.drop)
-            && let Some(socket) = &self.socket
+        let dice = &self.dice;
+        if let Some(socket) = &self.socket
+            && FaultDice::count(&dice.drops, dice.roll(dice.faults.drop))
         {
             tracing::debug!("fault injection: dropping a connection");
             let _ = socket.shutdown(Shutdown::Both);
         }
-        self.dice.roll(self.dice.faults.slow).then_some(self.dice.faults.slow_delay)
+        FaultDice::count(&dice.slows, dice.roll(dice.faults.slow)).then_some(dice.faults.slow_delay)
     }
 }
 

@@ -18,11 +18,10 @@ impl Indexer {
             let fetches: Vec<_> = (next..=last).map(|n| fetch_owned(self.node.clone(), n)).collect();
             let raws: Vec<RawBlock> =
                 futures::stream::iter(fetches).buffered(self.config.concurrency).try_collect().await?;
-            let mut new = Vec::new();
-            let mut executing = self.executing_spec(next, &mut new).await?;
+            let mut executing = self.executing_spec(next).await?;
             let mut reads = Vec::with_capacity(raws.len());
             for raw in &raws {
-                new.extend(self.learn_runtime(raw.number, raw.hash, raw.spec_version).await?);
+                self.learn_runtime(raw.number, raw.hash, raw.spec_version).await?;
                 let spec = if raw.number == 0 { raw.spec_version } else { executing };
                 let what =
                     ReadSpec { pools: self.config.pool_interval > 0, metagraphs: self.config.metagraphs };

@@ -17,10 +17,6 @@ pub(super) fn fetch_owned(
     Box::pin(async move { node.fetch_block(number).await })
 }
 
-/// Attempts at reading a block's state while values fail to decode (a corrupted answer is
-/// not corrupted state; what still fails after the last attempt is recorded).
-pub(super) const STATE_ATTEMPTS: usize = 3;
-
 /// Reads a block's state with owned handles, boxed as `Send` (see [`fetch_owned`]).
 pub(super) fn read_owned(
     node: Node,
@@ -30,26 +26,7 @@ pub(super) fn read_owned(
     registrations: Vec<RegistrationRow>,
     what: ReadSpec,
 ) -> futures::future::BoxFuture<'static, Result<StateRead, IndexerError>> {
-    Box::pin(async move {
-        let mut attempt = 1;
-        loop {
-            let read = read_block_state(
-                node.clone(),
-                md.clone(),
-                plan.clone(),
-                number,
-                hash,
-                parent_hash,
-                registrations.clone(),
-                what,
-            )
-            .await?;
-            if read.2.is_empty() || attempt == STATE_ATTEMPTS {
-                return Ok(read);
-            }
-            attempt += 1;
-        }
-    })
+    Box::pin(read_block_state(node, md, plan, number, hash, parent_hash, registrations, what))
 }
 
 pub(super) type StateRead = (StateRows, Vec<RegistrationRow>, Vec<crate::state::StateFailure>);

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use subxt::metadata::Metadata;
 use taoscope_schema::AccountId;
 
-use super::{StateFailure, StatePlan};
+use super::{StateFailure, StatePlan, query_applied};
 use crate::error::IndexerError;
 use crate::extract::RegistrationRow;
 use crate::node::Node;
@@ -131,30 +131,32 @@ pub async fn read_metagraphs(
             }
         }
     }
-    let values = node.query_storage(number, hash, &keys).await?;
     let mut sizes: HashMap<u16, u16> = HashMap::new();
     let mut vectors: HashMap<(u16, Vector), Vec<u128>> = HashMap::new();
-    for ((netuid, vector), value) in slots.into_iter().zip(values) {
-        let item = match vector {
-            None => n_item,
-            Some(v) => &items.vectors.iter().find(|(x, _)| *x == v).expect("planned").1,
-        };
-        let Some(bytes) = item.or_default(value) else { continue };
-        match vector {
-            None => match n_item.unsigned(&bytes) {
-                Ok(n) => {
+    failures.extend(
+        query_applied(node, number, hash, &keys, |i, value| {
+            let (netuid, vector) = slots[i];
+            let item = match vector {
+                None => n_item,
+                Some(v) => &items.vectors.iter().find(|(x, _)| *x == v).expect("planned").1,
+            };
+            let Some(bytes) = item.or_default(value) else { return Ok(()) };
+            match vector {
+                None => {
+                    let n =
+                        n_item.unsigned(&bytes).map_err(|e| failure(n_item, netuid.to_string(), e, bytes))?;
                     sizes.insert(netuid, n as u16);
                 }
-                Err(e) => failures.push(failure(n_item, netuid.to_string(), e, bytes)),
-            },
-            Some(v) => match item.unsigned_vec(&bytes) {
-                Ok(values) => {
+                Some(v) => {
+                    let values =
+                        item.unsigned_vec(&bytes).map_err(|e| failure(item, netuid.to_string(), e, bytes))?;
                     vectors.insert((netuid, v), values);
                 }
-                Err(e) => failures.push(failure(item, netuid.to_string(), e, bytes)),
-            },
-        }
-    }
+            }
+            Ok(())
+        })
+        .await?,
+    );
 
     // Round 2: hotkeys, weights and bonds of every uid.
     let mut rows: Vec<MetagraphRow> = Vec::new();
@@ -189,33 +191,29 @@ pub async fn read_metagraphs(
             }
         }
     }
-    let values = node.query_storage(number, hash, &keys).await?;
     let mut hotkeys: Vec<Option<[u8; 32]>> = vec![None; rows.len()];
-    for ((row, tag), value) in slots.into_iter().zip(values) {
-        let item = match tag {
-            0 => Some(keys_item),
-            1 => items.weights.as_ref(),
-            _ => items.bonds.as_ref(),
-        };
-        let Some(bytes) = item.and_then(|i| i.or_default(value)) else { continue };
-        let r = &mut rows[row];
-        let key = format!("{},{}", r.netuid, r.uid);
-        match tag {
-            0 => match keys_item.account(&bytes) {
-                Ok(a) => hotkeys[row] = Some(a),
-                Err(e) => failures.push(failure(keys_item, key, e, bytes)),
-            },
-            _ => {
-                let item =
-                    if tag == 1 { items.weights.as_ref() } else { items.bonds.as_ref() }.expect("planned");
-                match item.pairs(&bytes) {
-                    Ok(p) if tag == 1 => r.weights = p,
-                    Ok(p) => r.bonds = p,
-                    Err(e) => failures.push(failure(item, key, e, bytes)),
-                }
+    failures.extend(
+        query_applied(node, number, hash, &keys, |i, value| {
+            let (row, tag) = slots[i];
+            let item = match tag {
+                0 => keys_item,
+                1 => items.weights.as_ref().expect("planned"),
+                _ => items.bonds.as_ref().expect("planned"),
+            };
+            let Some(bytes) = item.or_default(value) else { return Ok(()) };
+            let r = &mut rows[row];
+            let fail = |e: crate::storage::ValueError, bytes| {
+                failure(item, format!("{},{}", r.netuid, r.uid), e, bytes)
+            };
+            match tag {
+                0 => hotkeys[row] = Some(item.account(&bytes).map_err(|e| fail(e, bytes))?),
+                1 => r.weights = item.pairs(&bytes).map_err(|e| fail(e, bytes))?,
+                _ => r.bonds = item.pairs(&bytes).map_err(|e| fail(e, bytes))?,
             }
-        }
-    }
+            Ok(())
+        })
+        .await?,
+    );
 
     // Round 3: coldkeys and stakes of the hotkeys.
     let mut keys = Vec::new();
@@ -234,26 +232,24 @@ pub async fn read_metagraphs(
             slots.push((row, false));
         }
     }
-    let values = node.query_storage(number, hash, &keys).await?;
-    for ((row, owner), value) in slots.into_iter().zip(values) {
-        let item = if owner { items.owner.as_ref() } else { items.stake.as_ref() };
-        let Some(bytes) = item.and_then(|i| i.or_default(value)) else { continue };
-        let r = &mut rows[row];
-        let key = r.hotkey.clone();
-        if owner {
-            let item = items.owner.as_ref().expect("planned");
-            match item.account(&bytes) {
-                Ok(a) => r.coldkey = Some(AccountId(a).to_ss58()),
-                Err(e) => failures.push(failure(item, key, e, bytes)),
+    failures.extend(
+        query_applied(node, number, hash, &keys, |i, value| {
+            let (row, owner) = slots[i];
+            let item = if owner { items.owner.as_ref() } else { items.stake.as_ref() }.expect("planned");
+            let Some(bytes) = item.or_default(value) else { return Ok(()) };
+            let r = &mut rows[row];
+            if owner {
+                let a = item.account(&bytes).map_err(|e| failure(item, r.hotkey.clone(), e, bytes))?;
+                r.coldkey = Some(AccountId(a).to_ss58());
+            } else {
+                r.stake = Some(
+                    item.unsigned(&bytes).map_err(|e| failure(item, r.hotkey.clone(), e, bytes))? as u64
+                );
             }
-        } else {
-            let item = items.stake.as_ref().expect("planned");
-            match item.unsigned(&bytes) {
-                Ok(s) => r.stake = Some(s as u64),
-                Err(e) => failures.push(failure(item, key, e, bytes)),
-            }
-        }
-    }
+            Ok(())
+        })
+        .await?,
+    );
     rows.retain(|r| !r.hotkey.is_empty());
     let mut counts: Vec<(u16, u16)> = sizes.into_iter().collect();
     counts.sort_unstable();
@@ -278,28 +274,33 @@ pub async fn read_replacements(
     if keys.len() != registrations.len() * 2 {
         return Ok(vec![]);
     }
-    let values = node.query_storage(parent_number, parent_hash, &keys).await?;
-    let mut failures = Vec::new();
-    for (r, pair) in registrations.iter_mut().zip(values.chunks(2)) {
-        let n = match &pair[0] {
-            Some(bytes) => match n_item.unsigned(bytes) {
-                Ok(n) => n,
-                Err(e) => {
-                    failures.push(failure(n_item, r.netuid.to_string(), e, bytes.clone()));
-                    continue;
+    // Per registration: the uid count before it (None: did not decode) and the uid's hotkey.
+    let mut counts: Vec<Option<u128>> = vec![None; registrations.len()];
+    let mut hotkeys: Vec<Option<[u8; 32]>> = vec![None; registrations.len()];
+    let failures = query_applied(node, parent_number, parent_hash, &keys, |i, value| {
+        let r = &registrations[i / 2];
+        if i % 2 == 0 {
+            counts[i / 2] = Some(match value {
+                Some(bytes) => {
+                    n_item.unsigned(&bytes).map_err(|e| failure(n_item, r.netuid.to_string(), e, bytes))?
                 }
-            },
-            None => 0,
-        };
+                None => 0,
+            });
+        } else if let Some(bytes) = value {
+            let a = keys_item
+                .account(&bytes)
+                .map_err(|e| failure(keys_item, format!("{},{}", r.netuid, r.uid), e, bytes))?;
+            hotkeys[i / 2] = Some(a);
+        }
+        Ok(())
+    })
+    .await?;
+    for ((r, n), hotkey) in registrations.iter_mut().zip(counts).zip(hotkeys) {
+        let Some(n) = n else { continue };
         let replaced = u128::from(r.uid) < n;
         r.replaced = Some(replaced);
-        if replaced && let Some(bytes) = &pair[1] {
-            match keys_item.account(bytes) {
-                Ok(a) => r.replaced_hotkey = Some(AccountId(a).to_ss58()),
-                Err(e) => {
-                    failures.push(failure(keys_item, format!("{},{}", r.netuid, r.uid), e, bytes.clone()))
-                }
-            }
+        if replaced {
+            r.replaced_hotkey = hotkey.map(|a| AccountId(a).to_ss58());
         }
     }
     Ok(failures)

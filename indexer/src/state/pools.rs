@@ -6,7 +6,7 @@
 use subxt::ext::scale_value::{Composite, Primitive, Value, ValueDef};
 use subxt::metadata::Metadata;
 
-use super::{StateFailure, StatePlan};
+use super::{READ_ATTEMPTS, StateFailure, StatePlan, query_applied};
 use crate::error::IndexerError;
 use crate::node::Node;
 use crate::storage::{Item, KeyPart};
@@ -151,10 +151,26 @@ pub async fn read_netuids(
     let Some(item) = &plan.networks_added else { return Ok(vec![]) };
     let mut netuids = Vec::new();
     let mut start: Option<Vec<u8>> = None;
+    // An identity-hashed u16 key is the prefix and two bytes; a page with any other key is a
+    // corrupted answer, asked for again.
+    let well_formed = |k: &Vec<u8>| k.len() == item.prefix().len() + 2 && k.starts_with(item.prefix());
     loop {
-        let keys = node.keys_paged(number, hash, item.prefix(), 1000, start.as_deref()).await?;
+        let mut attempt = 1;
+        let keys = loop {
+            let keys = node.keys_paged(number, hash, item.prefix(), 1000, start.as_deref()).await?;
+            match keys.iter().find(|k| !well_formed(k)) {
+                None => break keys,
+                Some(bad) if attempt == READ_ATTEMPTS => {
+                    return Err(IndexerError::Rpc {
+                        method: "state_getKeysPaged",
+                        block: Some(number),
+                        reason: format!("malformed {} key 0x{}", item.name(), hex::encode(bad)),
+                    });
+                }
+                Some(_) => attempt += 1,
+            }
+        };
         for k in &keys {
-            // Identity-hashed u16 key: its last two bytes.
             if let [.., lo, hi] = k.as_slice() {
                 netuids.push(u16::from_le_bytes([*lo, *hi]));
             }
@@ -203,17 +219,22 @@ pub async fn read_pools(
     let mut failures = Vec::new();
     let mut rows = match plan.dynamic_info {
         Some(ty) => {
-            let bytes =
-                node.runtime_call(number, hash, "SubnetInfoRuntimeApi_get_all_dynamic_info", &[]).await?;
-            match decode_dynamic_info(md, ty, &bytes) {
-                Ok(rows) => rows,
-                Err(reason) => {
-                    failures.push(StateFailure {
-                        item: "SubnetInfoRuntimeApi.get_all_dynamic_info".into(),
-                        reason,
-                        raw: bytes,
-                    });
-                    return Ok((vec![], failures));
+            // An answer that does not decode is asked for again before it is recorded.
+            let mut attempt = 1;
+            loop {
+                let bytes =
+                    node.runtime_call(number, hash, "SubnetInfoRuntimeApi_get_all_dynamic_info", &[]).await?;
+                match decode_dynamic_info(md, ty, &bytes) {
+                    Ok(rows) => break rows,
+                    Err(reason) if attempt == READ_ATTEMPTS => {
+                        failures.push(StateFailure {
+                            item: "SubnetInfoRuntimeApi.get_all_dynamic_info".into(),
+                            reason,
+                            raw: bytes,
+                        });
+                        return Ok((vec![], failures));
+                    }
+                    Err(_) => attempt += 1,
                 }
             }
         }
@@ -245,11 +266,11 @@ pub async fn read_pools(
             batch.add(plan.balancer.as_ref(), i, row.netuid);
         }
     }
-    let values = node.query_storage(number, hash, &batch.keys).await?;
     let mut v3_initialized = vec![None; rows.len()];
-    for ((item, i), value) in batch.slots.iter().zip(values) {
-        let Some(bytes) = item.or_default(value) else { continue };
-        let row = &mut rows[*i];
+    let read = query_applied(node, number, hash, &batch.keys, |slot, value| {
+        let (item, i) = batch.slots[slot];
+        let Some(bytes) = item.or_default(value) else { return Ok(()) };
+        let row = &mut rows[i];
         let name = item.name().rsplit('.').next().unwrap_or_default();
         let result: Result<(), crate::storage::ValueError> = (|| {
             match name {
@@ -265,20 +286,20 @@ pub async fn read_pools(
                 "BlocksSinceLastStep" => row.blocks_since_last_step = Some(item.unsigned(&bytes)? as u64),
                 "LastMechansimStepBlock" => row.last_step = Some(item.unsigned(&bytes)? as u64),
                 "AlphaSqrtPrice" => row.sqrt_price = Some(item.fixed(&bytes)?.0 as u128),
-                "SwapV3Initialized" => v3_initialized[*i] = Some(item.boolean(&bytes)?),
+                "SwapV3Initialized" => v3_initialized[i] = Some(item.boolean(&bytes)?),
                 "SwapBalancer" => row.balancer_quote = Some(item.unsigned(&bytes)? as u64),
                 _ => {}
             }
             Ok(())
         })();
-        if let Err(e) = result {
-            failures.push(StateFailure {
-                item: format!("{}[{}]", item.name(), row.netuid),
-                reason: e.to_string(),
-                raw: bytes,
-            });
-        }
-    }
+        result.map_err(|e| StateFailure {
+            item: format!("{}[{}]", item.name(), row.netuid),
+            reason: e.to_string(),
+            raw: bytes,
+        })
+    })
+    .await?;
+    failures.extend(read);
     for (row, initialized) in rows.iter_mut().zip(v3_initialized) {
         row.source = Some(if row.netuid == 0 {
             PriceSource::Stable
