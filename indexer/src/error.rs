@@ -95,6 +95,9 @@ pub enum IndexerError {
     /// The schema could not be migrated.
     #[error(transparent)]
     Migrate(#[from] taoscope_schema::MigrateError),
+    /// A pipeline task was cancelled because the process is shutting down.
+    #[error("stopped while a batch was in flight (nothing of it was committed)")]
+    Stopped,
 }
 
 impl IndexerError {

@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
 use tokio_util::sync::CancellationToken;
 
+mod batch;
 mod probe;
 mod reorgs;
 mod runtimes;
@@ -16,13 +16,12 @@ mod tasks;
 
 use std::sync::Arc;
 
-use self::tasks::{fetch_owned, read_owned, record_metrics};
-use crate::decode::{DecodedBlock, Runtime, decode_block};
+use self::batch::Writing;
+pub(crate) use self::runtimes::Placed;
+use crate::decode::Runtime;
 use crate::error::IndexerError;
-use crate::extract::{RegistrationRow, extract};
-use crate::node::{ChainIdentity, Node, RawBlock};
-use crate::rows::{BlockRows, Failure, StateRows};
-use crate::state::{PoolSource, READ_ATTEMPTS, ReadSpec, StatePlan, read_block_state};
+use crate::node::{ChainIdentity, Node};
+use crate::state::{PoolSource, ReadSpec, StatePlan, read_block_state};
 use crate::store::{NewRuntime, Store, WriterLock};
 
 /// Indexer settings.
@@ -87,6 +86,7 @@ pub struct Progress {
 #[derive(Clone, Copy)]
 struct Tip {
     number: u64,
+    hash: [u8; 32],
     spec: u32,
 }
 
@@ -104,6 +104,37 @@ pub struct Indexer {
     batches_done: u64,
     /// Runtimes learned but not yet recorded (written with the next committed batch).
     pending_runtimes: Vec<NewRuntime>,
+    /// Where the time of committed batches went.
+    stages: StageTimes,
+    /// The batch being written while the next one is prepared.
+    writing: Option<Writing>,
+}
+
+/// Wall time spent in each stage since connecting, in seconds. A batch's write runs while the
+/// next batch is fetched and processed, so the stages add up to more than the elapsed time.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StageTimes {
+    /// Fetching blocks (header, body, events) and placing their runtimes.
+    pub fetch: f64,
+    /// Decoding extrinsics and events, deriving typed rows, reading state.
+    pub process: f64,
+    /// Writing batches (COPY and commit).
+    pub write: f64,
+}
+
+impl StageTimes {
+    /// Adds the time since `since` to `stage` ("fetch" or "process"); returns now.
+    fn add(&mut self, stage: &'static str, since: Instant) -> Instant {
+        let now = Instant::now();
+        let secs = (now - since).as_secs_f64();
+        if stage == "fetch" {
+            self.fetch += secs;
+        } else {
+            self.process += secs;
+        }
+        metrics::histogram!("taoscope_batch_stage_seconds", "stage" => stage).record(secs);
+        now
+    }
 }
 
 /// Blocks compared when looking for a fork point in `--unfinalized` mode.
@@ -139,7 +170,14 @@ impl Indexer {
             lock,
             batches_done: 0,
             pending_runtimes: vec![],
+            stages: StageTimes::default(),
+            writing: None,
         })
+    }
+
+    /// Where indexing time went so far.
+    pub fn stage_times(&self) -> StageTimes {
+        self.stages
     }
 
     /// The chain being indexed.
@@ -158,116 +196,24 @@ impl Indexer {
         }
     }
 
-    /// Indexes blocks `from..=to` as one batch.
-    async fn index_range(&mut self, from: u64, to: u64, head: (u64, [u8; 32])) -> Result<(), IndexerError> {
-        // Futures are lazy: building them all first starts nothing; `buffered` runs at most
-        // `concurrency` at a time and yields them in block order.
-        let fetches: Vec<_> = (from..=to).map(|n| fetch_owned(self.node.clone(), n)).collect();
-        let raws: Vec<RawBlock> =
-            futures::stream::iter(fetches).buffered(self.config.concurrency).try_collect().await?;
-        self.check_links(&raws).await?;
-        let mut executing = self.executing_spec(from).await?;
-        let mut blocks = Vec::with_capacity(raws.len());
-        let mut reads = Vec::with_capacity(raws.len());
-        for raw in raws {
-            self.learn_runtime(raw.number, raw.hash, raw.spec_version).await?;
-            // Block 0 has no parent: it is its own runtime's.
-            let spec = if raw.number == 0 { raw.spec_version } else { executing };
-            let runtime = self.runtimes[&spec].clone();
-            let (raw, decoded, mut failures) = self.decode_with_retry(raw, &runtime).await?;
-            let typed = extract(&decoded.events);
-            for u in &typed.unexpected {
-                let raw_event =
-                    decoded.events.get(u.event_index as usize).map(|e| e.raw.clone()).unwrap_or_default();
-                failures.push(Failure {
-                    kind: "event",
-                    item: u.event_index.to_string(),
-                    reason: u.reason.clone(),
-                    raw: raw_event,
-                });
-            }
-            let what = ReadSpec {
-                pools: self.config.pool_interval > 0 && raw.number.is_multiple_of(self.config.pool_interval),
-                metagraphs: self.config.metagraphs,
-            };
-            reads.push(read_owned(
-                self.node.clone(),
-                runtime.metadata.clone(),
-                self.plans[&spec].clone(),
-                (raw.number, raw.hash, raw.parent_hash),
-                typed.registrations.clone(),
-                what,
-            ));
-            executing = raw.spec_version;
-            blocks.push(BlockRows {
-                raw,
-                executing_spec: spec,
-                decoded,
-                typed,
-                state: StateRows::default(),
-                failures,
-            });
-        }
-        let states: Vec<_> =
-            futures::stream::iter(reads).buffered(self.config.concurrency).try_collect().await?;
-        for (block, (state, registrations, failures)) in blocks.iter_mut().zip(states) {
-            block.state = state;
-            block.typed.registrations = registrations;
-            block.failures.extend(failures.into_iter().map(|f| Failure {
-                kind: if f.item.contains("RuntimeApi") { "runtime_api" } else { "storage" },
-                item: f.item,
-                reason: f.reason,
-                raw: f.raw,
-            }));
-        }
-        for b in &blocks {
-            for f in &b.failures {
-                tracing::warn!(block = b.raw.number, kind = f.kind, item = %f.item, reason = %f.reason, "recorded a decode failure");
-            }
-        }
-        self.store.write_batch(&self.pending_runtimes, &blocks, head).await?;
-        self.pending_runtimes.clear();
-        record_metrics(&blocks, head.0);
-        self.batches_done += 1;
-        if let Some(last) = blocks.last() {
-            self.tip = Some(Tip { number: last.raw.number, spec: last.raw.spec_version });
-        }
-        Ok(())
-    }
-
-    /// Decodes `raw`; while parts do not decode, fetches those parts again (a corrupted answer
-    /// is not a corrupted block: the events, or the body, by the block's hash), up to
-    /// [`READ_ATTEMPTS`] times in all, before keeping the failures.
-    async fn decode_with_retry(
-        &self,
-        mut raw: RawBlock,
-        runtime: &Runtime,
-    ) -> Result<(RawBlock, DecodedBlock, Vec<Failure>), IndexerError> {
-        let (mut decoded, mut failures) = decode_block(&raw, runtime).await;
-        for _ in 1..READ_ATTEMPTS {
-            if failures.is_empty() {
-                break;
-            }
-            let mut again = raw.clone();
-            if failures.iter().any(|f| f.kind == "events") {
-                again.events = self.node.block_events(raw.number, raw.hash).await?;
-            }
-            if failures.iter().any(|f| f.kind == "extrinsic") {
-                again.extrinsics = self.node.block_body(raw.number, raw.hash).await?.1;
-            }
-            let (decoded_again, failures_again) = decode_block(&again, runtime).await;
-            if failures_again.len() <= failures.len() {
-                (raw, decoded, failures) = (again, decoded_again, failures_again);
-            }
-        }
-        Ok((raw, decoded, failures))
-    }
-
     /// Indexes everything finalized now; returns where it stopped.
     pub async fn catch_up(
         &mut self,
         on_progress: &mut impl FnMut(Progress),
     ) -> Result<Progress, IndexerError> {
+        let mut last_report = Instant::now();
+        let mut report = |committed: batch::Committed, since: &mut Instant, prev: u64| {
+            let rate = (committed.to - prev) as f64 / since.elapsed().as_secs_f64().max(1e-9);
+            *since = Instant::now();
+            let progress = Progress { indexed: committed.to, finalized: committed.head, rate };
+            on_progress(progress);
+            progress
+        };
+        // A write left in flight by an interrupted call lands (or fails) first.
+        if let Some(done) = self.finish_write().await? {
+            let to = done.to;
+            report(done, &mut last_report, to);
+        }
         let head = if self.config.unfinalized {
             self.follow_reorgs().await?;
             self.node.best_head().await?
@@ -277,17 +223,31 @@ impl Indexer {
         self.store.set_head(head.0, head.1).await?;
         let mut next = self.next_block().await?;
         let mut progress = Progress { indexed: next.saturating_sub(1), finalized: head.0, rate: 0.0 };
+        let mut reported = progress.indexed;
         let last = self.config.to.map_or(head.0, |to| to.min(head.0));
         while next <= last {
             let to = last.min(next + self.config.batch_size - 1);
-            let started = Instant::now();
-            self.index_range(next, to, head).await?;
-            let rate = (to - next + 1) as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            progress = Progress { indexed: to, finalized: head.0, rate };
-            on_progress(progress);
+            let blocks = self.prepare(next, to).await?;
+            if let Some(done) = self.finish_write().await? {
+                progress = report(done, &mut last_report, reported);
+                reported = progress.indexed;
+            }
+            self.start_write(blocks, head);
             next = to + 1;
         }
+        if let Some(done) = self.finish_write().await? {
+            progress = report(done, &mut last_report, reported);
+        }
         Ok(progress)
+    }
+
+    /// On shutdown: lets the write in flight commit (it is a whole batch with its checkpoint);
+    /// if it fails, nothing of it was committed, and the next run redoes it.
+    async fn land_write(&mut self) -> Result<(), IndexerError> {
+        if let Err(e) = self.finish_write().await {
+            tracing::warn!(error = %e, "the batch in flight at shutdown was not written; the next run redoes it");
+        }
+        Ok(())
     }
 
     /// A fresh node connection, and the writer lock taken again if its database connection
@@ -318,7 +278,7 @@ impl Indexer {
         tokio::pin!(cancelled);
         loop {
             let step = tokio::select! {
-                _ = &mut cancelled => return Ok(()),
+                _ = &mut cancelled => return self.land_write().await,
                 r = self.catch_up(&mut on_progress) => r,
             };
             match step {

@@ -18,5 +18,5 @@ pub mod storage;
 pub mod store;
 
 pub use error::IndexerError;
-pub use follow::{Indexer, IndexerConfig, Progress};
+pub use follow::{Indexer, IndexerConfig, Progress, StageTimes};
 pub use state::PoolSource;

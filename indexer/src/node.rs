@@ -81,10 +81,9 @@ pub struct RawBlock {
     pub extrinsics: Vec<Vec<u8>>,
     /// The `System.Events` value (empty when the key is absent).
     pub events: Vec<u8>,
-    /// `spec_version` in the block's post-state (the new one on an upgrade block).
-    pub spec_version: u32,
-    /// `transaction_version` in the block's post-state.
-    pub transaction_version: u32,
+    /// The header's digest says the runtime changed in this block (`RuntimeEnvironmentUpdated`,
+    /// deposited by `frame_system` with every code change): its post-state runs a new runtime.
+    pub runtime_updated: bool,
 }
 
 /// A connection to a node.
@@ -273,7 +272,8 @@ impl Node {
         })
     }
 
-    /// Block `number`'s header, extrinsics, events and runtime version.
+    /// Block `number`'s header, extrinsics and events (three requests; the runtime version is
+    /// asked for only where the digest says it changed, see [`RawBlock::runtime_updated`]).
     pub async fn fetch_block(&self, number: u64) -> Result<RawBlock, IndexerError> {
         let hash = self.block_hash(number).await?.ok_or_else(|| IndexerError::BadBlock {
             block: number,
@@ -281,7 +281,11 @@ impl Node {
         })?;
         let (header, extrinsics) = self.block_body(number, hash).await?;
         let events = self.block_events(number, hash).await?;
-        let runtime = self.runtime_version(number, hash).await?;
+        let runtime_updated = header
+            .digest
+            .logs
+            .iter()
+            .any(|item| matches!(item, subxt::config::substrate::DigestItem::RuntimeEnvironmentUpdated));
         Ok(RawBlock {
             number,
             hash,
@@ -290,8 +294,7 @@ impl Node {
             extrinsics_root: header.extrinsics_root.0,
             extrinsics,
             events,
-            spec_version: runtime.spec_version,
-            transaction_version: runtime.transaction_version,
+            runtime_updated,
         })
     }
 

@@ -36,7 +36,7 @@ pub struct StateRows {
 pub struct BlockRows {
     /// What the node returned.
     pub raw: RawBlock,
-    /// The runtime that executed the block.
+    /// The runtime that executed the block (the parent's post-state runtime).
     pub executing_spec: u32,
     /// Decoded extrinsics and events.
     pub decoded: DecodedBlock,

@@ -4,6 +4,7 @@
 //! metadata ([`StatePlan`]); reading is batched (one runtime call or one `state_queryStorageAt`
 //! per kind of data per block).
 
+pub mod dynamic_info;
 pub mod metagraph;
 pub mod pools;
 

@@ -14,8 +14,10 @@ async fn truncated_events_are_a_failure_not_fewer_events() {
     let server = taoscope_devnet::serve(devnet, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let node = Node::connect(&server.ws_url()).await.unwrap();
     let raw = node.fetch_block(10).await.unwrap();
-    let metadata = node.metadata(raw.spec_version, raw.number, raw.hash).await.unwrap();
-    let runtime = Runtime::from_metadata_bytes(raw.spec_version, raw.transaction_version, &metadata).unwrap();
+    let version = node.runtime_version(raw.number, raw.hash).await.unwrap();
+    let metadata = node.metadata(version.spec_version, raw.number, raw.hash).await.unwrap();
+    let runtime =
+        Runtime::from_metadata_bytes(version.spec_version, version.transaction_version, &metadata).unwrap();
 
     let (whole, failures) = decode_block(&raw, &runtime).await;
     assert!(failures.is_empty(), "{failures:?}");

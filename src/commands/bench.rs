@@ -175,6 +175,7 @@ async fn index(args: BenchIndexArgs) -> anyhow::Result<()> {
         let t = Instant::now();
         let progress = indexer.catch_up(&mut |_| {}).await?;
         let index_s = t.elapsed().as_secs_f64();
+        let stages = indexer.stage_times();
         drop(indexer);
         let peak_rss = peak_rss_mb("self").unwrap_or(0.0);
         let rows = rows_in(&with_database(&args.database_url, &db_index)?).await?;
@@ -198,6 +199,11 @@ async fn index(args: BenchIndexArgs) -> anyhow::Result<()> {
             "peak_rss_mb": peak_rss.round(),
             "rpc_limit_blocks_per_s": rpc_limit.round(),
             "copy_limit_rows_per_s": copy.round(),
+            "stage_s": {
+                "fetch": (stages.fetch * 100.0).round() / 100.0,
+                "process": (stages.process * 100.0).round() / 100.0,
+                "write": (stages.write * 100.0).round() / 100.0,
+            },
             "devnet_build_s": (devnet_build_s * 10.0).round() / 10.0,
             "devnet_peak_rss_mb": peak_rss_mb(&devnet.child.id().to_string()).unwrap_or(0.0).round(),
         }))

@@ -14,7 +14,13 @@ impl Indexer {
                 return Err(IndexerError::ChainChanged { block: pair[1].number });
             }
         }
-        if let (Some(first), Some((last, hash))) = (raws.first(), self.store.progress().await?)
+        let Some(first) = raws.first() else { return Ok(()) };
+        // Our tip: the last block placed (its write may still be in flight), else the checkpoint.
+        let ours = match self.tip {
+            Some(tip) => Some((tip.number, tip.hash)),
+            None => self.store.progress().await?,
+        };
+        if let Some((last, hash)) = ours
             && first.number == last + 1
             && first.parent_hash != hash
         {

@@ -1,14 +1,76 @@
 //! Which runtime executes each block, and learning new runtimes (their metadata, cached in
 //! PostgreSQL, and their read plan) the first time a block reports them.
+//!
+//! A block runs its parent's post-state runtime; its own post-state runtime differs only when
+//! its header digest carries `RuntimeEnvironmentUpdated`, which `frame_system` deposits with
+//! every code change. So the runtime version is asked for at those blocks only, plus once per
+//! batch at the last block as a check: a mismatch (a code change without the digest) makes the
+//! batch ask at every block.
 
 use std::sync::Arc;
 
-use super::{Indexer, StatePlan};
+use super::{Indexer, StatePlan, Tip};
 use crate::decode::Runtime;
 use crate::error::IndexerError;
+use crate::node::RawBlock;
 use crate::store::NewRuntime;
 
+/// A fetched block with the runtime that executed it and the one in its post-state.
+pub(crate) struct Placed {
+    /// The block.
+    pub raw: RawBlock,
+    /// Its parent's post-state runtime (its own for block 0).
+    pub executing: u32,
+    /// Its post-state runtime.
+    pub post: u32,
+}
+
 impl Indexer {
+    /// Places a linked run of blocks (see the module docs), learning new runtimes, and moves
+    /// the in-memory tip to the run's last block.
+    pub(super) async fn place(&mut self, raws: Vec<RawBlock>) -> Result<Vec<Placed>, IndexerError> {
+        let Some(first) = raws.first() else { return Ok(vec![]) };
+        let before = if first.number == 0 { None } else { Some(self.executing_spec(first.number).await?) };
+        let mut posts = Vec::with_capacity(raws.len());
+        let mut asked_last = false;
+        let mut current = before;
+        for raw in &raws {
+            let post = match current {
+                Some(spec) if !raw.runtime_updated => spec,
+                _ => {
+                    asked_last = raw.number == raws[raws.len() - 1].number;
+                    self.node.runtime_version(raw.number, raw.hash).await?.spec_version
+                }
+            };
+            posts.push(post);
+            current = Some(post);
+        }
+        let last = &raws[raws.len() - 1];
+        if !asked_last {
+            let actual = self.node.runtime_version(last.number, last.hash).await?.spec_version;
+            if Some(&actual) != posts.last() {
+                tracing::warn!(
+                    from = first.number,
+                    to = last.number,
+                    "runtime changed without a RuntimeEnvironmentUpdated digest; asking every block"
+                );
+                for (raw, post) in raws.iter().zip(posts.iter_mut()) {
+                    *post = self.node.runtime_version(raw.number, raw.hash).await?.spec_version;
+                }
+            }
+        }
+        let mut placed = Vec::with_capacity(raws.len());
+        let mut executing = before;
+        for (raw, post) in raws.into_iter().zip(posts) {
+            self.learn_runtime(raw.number, raw.hash, post).await?;
+            placed.push(Placed { executing: executing.unwrap_or(post), post, raw });
+            executing = Some(post);
+        }
+        let tip = &placed[placed.len() - 1];
+        self.tip = Some(Tip { number: tip.raw.number, hash: tip.raw.hash, spec: tip.post });
+        Ok(placed)
+    }
+
     /// Makes sure the runtime `spec` in `number`'s post-state is known, fetching its version
     /// and metadata there if not (a new runtime is pending until a batch records it).
     pub(super) async fn learn_runtime(

@@ -1,35 +1,120 @@
-//! Units of work the pipeline runs concurrently, boxed as `Send` futures with owned handles,
-//! and the metrics recorded after each batch.
+//! Units of work the pipeline spawns onto the runtime's worker threads (so decoding uses every
+//! core), each owning what it needs, and the metrics recorded after each committed batch.
 
+use std::future::Future;
 use std::sync::Arc;
 
-use super::{Node, ReadSpec, RegistrationRow, StatePlan, StateRows, read_block_state};
+use super::{Placed, ReadSpec, StatePlan, read_block_state};
+use crate::decode::{DecodedBlock, Runtime, decode_block};
 use crate::error::IndexerError;
-use crate::rows::BlockRows;
+use crate::extract::extract;
+use crate::node::{Node, RawBlock};
+use crate::rows::{BlockRows, Failure};
+use crate::state::READ_ATTEMPTS;
 
-/// Fetches with an owned handle, boxed as `Send` where its lifetimes are concrete (a closure
-/// producing futures inside a stream combinator otherwise trips rustc's "`Send` is not general
-/// enough", rust-lang/rust#64552).
-pub(super) fn fetch_owned(
-    node: Node,
-    number: u64,
-) -> futures::future::BoxFuture<'static, Result<crate::node::RawBlock, IndexerError>> {
-    Box::pin(async move { node.fetch_block(number).await })
+/// Runs `task` on a worker thread; a panic in it resumes here.
+pub(super) fn spawned<T: Send + 'static>(
+    task: impl Future<Output = Result<T, IndexerError>> + Send + 'static,
+) -> impl Future<Output = Result<T, IndexerError>> {
+    let handle = tokio::spawn(task);
+    async move {
+        match handle.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(IndexerError::Stopped),
+        }
+    }
 }
 
-/// Reads a block's state with owned handles, boxed as `Send` (see [`fetch_owned`]).
-pub(super) fn read_owned(
-    node: Node,
-    md: std::sync::Arc<subxt::metadata::Metadata>,
-    plan: Arc<StatePlan>,
-    (number, hash, parent_hash): (u64, [u8; 32], [u8; 32]),
-    registrations: Vec<RegistrationRow>,
-    what: ReadSpec,
-) -> futures::future::BoxFuture<'static, Result<StateRead, IndexerError>> {
-    Box::pin(read_block_state(node, md, plan, number, hash, parent_hash, registrations, what))
+/// Fetches block `number` on a worker thread.
+pub(super) fn fetch(node: &Node, number: u64) -> impl Future<Output = Result<RawBlock, IndexerError>> {
+    let node = node.clone();
+    spawned(async move { node.fetch_block(number).await })
 }
 
-pub(super) type StateRead = (StateRows, Vec<RegistrationRow>, Vec<crate::state::StateFailure>);
+/// What one block's processing needs.
+pub(super) struct BlockJob {
+    pub node: Node,
+    pub runtime: Runtime,
+    pub plan: Arc<StatePlan>,
+    pub placed: Placed,
+    pub what: ReadSpec,
+}
+
+/// Decodes a block, derives its typed rows and reads its state.
+pub(super) async fn process(job: BlockJob) -> Result<BlockRows, IndexerError> {
+    let BlockJob { node, runtime, plan, placed, what } = job;
+    let (raw, decoded, mut failures) = decode_with_retry(&node, placed.raw, &runtime).await?;
+    let mut typed = extract(&decoded.events);
+    for u in &typed.unexpected {
+        let raw_event = decoded.events.get(u.event_index as usize).map(|e| e.raw.clone()).unwrap_or_default();
+        failures.push(Failure {
+            kind: "event",
+            item: u.event_index.to_string(),
+            reason: u.reason.clone(),
+            raw: raw_event,
+        });
+    }
+    let (state, registrations, state_failures) = read_block_state(
+        node,
+        runtime.metadata.clone(),
+        plan,
+        raw.number,
+        raw.hash,
+        raw.parent_hash,
+        std::mem::take(&mut typed.registrations),
+        what,
+    )
+    .await?;
+    typed.registrations = registrations;
+    failures.extend(state_failures.into_iter().map(|f| Failure {
+        kind: if f.item.contains("RuntimeApi") { "runtime_api" } else { "storage" },
+        item: f.item,
+        reason: f.reason,
+        raw: f.raw,
+    }));
+    for f in &failures {
+        tracing::warn!(block = raw.number, kind = f.kind, item = %f.item, reason = %f.reason, "recorded a decode failure");
+    }
+    Ok(BlockRows { raw, executing_spec: placed.executing, decoded, typed, state, failures })
+}
+
+/// Reads a block's state only (the RPC-bound limit, `taoscope bench`).
+pub(super) async fn read_state_only(job: BlockJob) -> Result<(), IndexerError> {
+    let BlockJob { node, runtime, plan, placed, what } = job;
+    let raw = placed.raw;
+    read_block_state(node, runtime.metadata, plan, raw.number, raw.hash, raw.parent_hash, vec![], what)
+        .await?;
+    Ok(())
+}
+
+/// Decodes `raw`; while parts do not decode, fetches those parts again (a corrupted answer is
+/// not a corrupted block: the events, or the body, by the block's hash), up to
+/// [`READ_ATTEMPTS`] times in all, before keeping the failures.
+async fn decode_with_retry(
+    node: &Node,
+    mut raw: RawBlock,
+    runtime: &Runtime,
+) -> Result<(RawBlock, DecodedBlock, Vec<Failure>), IndexerError> {
+    let (mut decoded, mut failures) = decode_block(&raw, runtime).await;
+    for _ in 1..READ_ATTEMPTS {
+        if failures.is_empty() {
+            break;
+        }
+        let mut again = raw.clone();
+        if failures.iter().any(|f| f.kind == "events") {
+            again.events = node.block_events(raw.number, raw.hash).await?;
+        }
+        if failures.iter().any(|f| f.kind == "extrinsic") {
+            again.extrinsics = node.block_body(raw.number, raw.hash).await?.1;
+        }
+        let (decoded_again, failures_again) = decode_block(&again, runtime).await;
+        if failures_again.len() <= failures.len() {
+            (raw, decoded, failures) = (again, decoded_again, failures_again);
+        }
+    }
+    Ok((raw, decoded, failures))
+}
 
 /// Counters and gauges after a committed batch.
 pub(super) fn record_metrics(blocks: &[BlockRows], head: u64) {

@@ -3,7 +3,6 @@
 //! call where the runtime offers it, else one batched `state_queryStorageAt`; in the Swap eras one
 //! more batched query for `AlphaSqrtPrice` (v3) or `SwapBalancer` (balancer).
 
-use subxt::ext::scale_value::{Composite, Primitive, Value, ValueDef};
 use subxt::metadata::Metadata;
 
 use super::{READ_ATTEMPTS, StateFailure, StatePlan, query_applied};
@@ -69,76 +68,6 @@ pub struct PoolRow {
     pub last_step: Option<u64>,
     /// How the price is computed.
     pub source: Option<PriceSource>,
-}
-
-fn as_u128(v: &Value<u32>) -> Option<u128> {
-    match &v.value {
-        ValueDef::Primitive(Primitive::U128(n)) => Some(*n),
-        ValueDef::Primitive(Primitive::I128(n)) => u128::try_from(*n).ok(),
-        ValueDef::Composite(c) if c.len() == 1 => c.values().next().and_then(as_u128),
-        _ => None,
-    }
-}
-
-fn as_i128(v: &Value<u32>) -> Option<i128> {
-    match &v.value {
-        ValueDef::Primitive(Primitive::I128(n)) => Some(*n),
-        ValueDef::Primitive(Primitive::U128(n)) => i128::try_from(*n).ok(),
-        ValueDef::Composite(c) if c.len() == 1 => c.values().next().and_then(as_i128),
-        _ => None,
-    }
-}
-
-fn field<'a>(c: &'a Composite<u32>, name: &str) -> Option<&'a Value<u32>> {
-    match c {
-        Composite::Named(fields) => fields.iter().find(|(n, _)| n == name).map(|(_, v)| v),
-        Composite::Unnamed(_) => None,
-    }
-}
-
-/// Decodes `Vec<Option<DynamicInfo>>`.
-fn decode_dynamic_info(md: &Metadata, ty: u32, bytes: &[u8]) -> Result<Vec<PoolRow>, String> {
-    let mut input = bytes;
-    let value = subxt::ext::scale_value::scale::decode_as_type(&mut input, ty, md.types())
-        .map_err(|e| e.to_string())?;
-    if !input.is_empty() {
-        return Err(format!("{} bytes left over", input.len()));
-    }
-    let ValueDef::Composite(entries) = value.value else { return Err("not a sequence".into()) };
-    let mut rows = Vec::new();
-    for entry in entries.values() {
-        let info = match &entry.value {
-            ValueDef::Variant(v) if v.name == "Some" => v.values.values().next(),
-            ValueDef::Variant(_) => continue,
-            ValueDef::Composite(_) => Some(entry),
-            _ => None,
-        };
-        let Some(ValueDef::Composite(c)) = info.map(|i| &i.value) else {
-            return Err("entry is not a struct".into());
-        };
-        let get = |name: &str| field(c, name).and_then(as_u128);
-        let u64_of = |name: &str| get(name).map(|n| n as u64);
-        let netuid = get("netuid").and_then(|n| u16::try_from(n).ok()).ok_or("netuid missing")?;
-        let moving_frac = field(c, "moving_price")
-            .map(|v| crate::decode::json::frac_bits(md.types(), v.context, "FixedI128"))
-            .unwrap_or(32);
-        rows.push(PoolRow {
-            netuid,
-            tao: u64_of("tao_in").ok_or("tao_in missing")?,
-            alpha_in: u64_of("alpha_in").ok_or("alpha_in missing")?,
-            alpha_out: u64_of("alpha_out").ok_or("alpha_out missing")?,
-            moving_price: field(c, "moving_price").and_then(as_i128).map(|bits| (bits, moving_frac)),
-            tao_in_emission: u64_of("tao_in_emission"),
-            alpha_in_emission: u64_of("alpha_in_emission"),
-            alpha_out_emission: u64_of("alpha_out_emission"),
-            volume: get("subnet_volume"),
-            tempo: get("tempo").map(|n| n as u16),
-            blocks_since_last_step: u64_of("blocks_since_last_step"),
-            last_step: u64_of("last_step"),
-            ..PoolRow::default()
-        });
-    }
-    Ok(rows)
 }
 
 /// The subnets that exist at a block (`NetworksAdded` keys), for the storage path.
@@ -224,7 +153,7 @@ pub async fn read_pools(
             loop {
                 let bytes =
                     node.runtime_call(number, hash, "SubnetInfoRuntimeApi_get_all_dynamic_info", &[]).await?;
-                match decode_dynamic_info(md, ty, &bytes) {
+                match super::dynamic_info::decode(md.types(), ty, &bytes) {
                     Ok(rows) => break rows,
                     Err(reason) if attempt == READ_ATTEMPTS => {
                         failures.push(StateFailure {

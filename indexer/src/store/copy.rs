@@ -1,7 +1,8 @@
-//! The tables a batch writes: staging tables (temporary, emptied on commit), binary `COPY` of
-//! each table's rows from the batch, and the `INSERT … ON CONFLICT DO NOTHING` that merges them
-//! (idempotent: a batch written twice adds nothing). Pool prices are computed here in SQL with
-//! `numeric` precision from the raw fixed-point bits and reserves.
+//! The tables a batch writes, each with one binary `COPY` of the batch's rows, straight into the
+//! table: a batch is written once, in the transaction that moves the checkpoint past it, so a
+//! row already there is a bug to surface (a primary-key violation), not something to skip.
+//! Pool state goes through a temporary staging table (emptied on commit) because its prices are
+//! computed in SQL with `numeric` precision from the raw fixed-point bits and reserves.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,40 +14,16 @@ use tokio_postgres::types::{ToSql, Type};
 use crate::error::IndexerError;
 use crate::rows::BlockRows;
 
-/// Staging tables, created once per connection.
+/// The pool staging table, created once per connection.
 pub const CREATE_STAGING: &str = "
-    CREATE TEMP TABLE IF NOT EXISTS stage_blocks (LIKE blocks INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS stage_extrinsics (LIKE extrinsics) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS stage_events (LIKE events) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS stage_stake_ledger (LIKE stake_ledger) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS stage_stake_movements (LIKE stake_movements) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS stage_registrations (LIKE registrations) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS stage_weights_set (LIKE weights_set) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS stage_epochs (LIKE epochs) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS stage_metagraph (LIKE metagraph) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS stage_decode_failures (LIKE decode_failures INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS stage_pool_state (
         block_number bigint, netuid integer, tao bigint, alpha_in bigint, alpha_out bigint,
         price_source text, moving_bits text, moving_frac integer, sqrt_bits text, balancer_quote text,
         tao_in_emission bigint, alpha_in_emission bigint, alpha_out_emission bigint, volume text
     ) ON COMMIT DELETE ROWS;";
 
-/// Moves staged rows into the tables.
+/// Moves staged pool rows into `pool_state`, computing prices.
 pub const MERGE_STAGED: &str = "
-    INSERT INTO blocks (number, hash, parent_hash, state_root, extrinsics_root, timestamp, spec_version, event_count, extrinsic_count)
-        SELECT number, hash, parent_hash, state_root, extrinsics_root, timestamp, spec_version, event_count, extrinsic_count
-        FROM stage_blocks ON CONFLICT DO NOTHING;
-    INSERT INTO extrinsics SELECT * FROM stage_extrinsics ON CONFLICT DO NOTHING;
-    INSERT INTO events SELECT * FROM stage_events ON CONFLICT DO NOTHING;
-    INSERT INTO stake_ledger SELECT * FROM stage_stake_ledger ON CONFLICT DO NOTHING;
-    INSERT INTO stake_movements SELECT * FROM stage_stake_movements ON CONFLICT DO NOTHING;
-    INSERT INTO registrations SELECT * FROM stage_registrations ON CONFLICT DO NOTHING;
-    INSERT INTO weights_set SELECT * FROM stage_weights_set ON CONFLICT DO NOTHING;
-    INSERT INTO epochs SELECT * FROM stage_epochs ON CONFLICT DO NOTHING;
-    INSERT INTO metagraph SELECT * FROM stage_metagraph ON CONFLICT DO NOTHING;
-    INSERT INTO decode_failures (block_number, kind, item, spec_version, reason, raw)
-        SELECT block_number, kind, item, spec_version, reason, raw FROM stage_decode_failures
-        ON CONFLICT DO NOTHING;
     INSERT INTO pool_state (block_number, netuid, tao, alpha_in, alpha_out, price, price_source, moving_price,
                             sqrt_price, balancer_quote, tao_in_emission, alpha_in_emission, alpha_out_emission, volume)
     SELECT block_number, netuid, tao, alpha_in, alpha_out,
@@ -62,7 +39,7 @@ pub const MERGE_STAGED: &str = "
            sqrt_bits::numeric / 18446744073709551616,
            balancer_quote::numeric / 1000000000000000000,
            tao_in_emission, alpha_in_emission, alpha_out_emission, volume::numeric
-    FROM stage_pool_state ON CONFLICT DO NOTHING;";
+    FROM stage_pool_state";
 
 /// One row of a `COPY`. Rows are built before copying: iterator closures held across the
 /// copy's awaits would make the future not `Send` (rust-lang/rust#64552).
@@ -91,7 +68,7 @@ async fn copy(
     if rows.is_empty() {
         return Ok(());
     }
-    let sink = tx.copy_in(&format!("COPY stage_{table} ({columns}) FROM STDIN BINARY")).await?;
+    let sink = tx.copy_in(&format!("COPY {table} ({columns}) FROM STDIN BINARY")).await?;
     let writer = BinaryCopyInWriter::new(sink, types);
     pin_mut!(writer);
     for row in rows {
@@ -316,7 +293,7 @@ async fn copy_state(tx: &Transaction<'_>, blocks: &[BlockRows]) -> Result<(), In
     use Type as T;
     copy(
         tx,
-        "pool_state",
+        "stage_pool_state",
         "block_number, netuid, tao, alpha_in, alpha_out, price_source, moving_bits, moving_frac, sqrt_bits, balancer_quote, tao_in_emission, alpha_in_emission, alpha_out_emission, volume",
         &[T::INT8, T::INT4, T::INT8, T::INT8, T::INT8, T::TEXT, T::TEXT, T::INT4, T::TEXT, T::TEXT, T::INT8, T::INT8, T::INT8, T::TEXT],
         blocks
