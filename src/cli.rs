@@ -76,8 +76,8 @@ pub struct BenchIndexArgs {
     /// Blocks per write transaction.
     #[arg(long, default_value_t = 200)]
     pub batch_size: u64,
-    /// Requests in flight.
-    #[arg(long, default_value_t = 32)]
+    /// Blocks in flight.
+    #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
     /// Keep the benchmark databases.
     #[arg(long)]
@@ -173,10 +173,10 @@ pub struct DevnetCmd {
 #[derive(Debug, Args, Clone)]
 pub struct IndexerArgs {
     /// Blocks per write transaction.
-    #[arg(long, env = "TAOSCOPE_BATCH_SIZE", default_value_t = 100)]
+    #[arg(long, env = "TAOSCOPE_BATCH_SIZE", default_value_t = 200)]
     pub batch_size: u64,
-    /// Requests in flight to the node.
-    #[arg(long, env = "TAOSCOPE_CONCURRENCY", default_value_t = 16)]
+    /// Blocks in flight through fetching and processing (each holds a few requests to the node).
+    #[arg(long, env = "TAOSCOPE_CONCURRENCY", default_value_t = 64)]
     pub concurrency: usize,
     /// First block to index in a fresh database.
     #[arg(long)]

@@ -33,7 +33,7 @@ pub struct IndexerConfig {
     pub database_url: String,
     /// Blocks per write transaction.
     pub batch_size: u64,
-    /// Block fetches in flight.
+    /// Blocks in flight through fetching and processing.
     pub concurrency: usize,
     /// How often to poll the finalized head when caught up.
     pub poll_interval: Duration,
@@ -58,8 +58,8 @@ impl IndexerConfig {
         IndexerConfig {
             node_url: node_url.into(),
             database_url: database_url.into(),
-            batch_size: 100,
-            concurrency: 8,
+            batch_size: 200,
+            concurrency: 64,
             poll_interval: Duration::from_millis(500),
             pool_interval: 1,
             metagraphs: true,

@@ -9,12 +9,16 @@ use std::time::Duration;
 use parity_scale_codec::Decode;
 use subxt::SubstrateConfig;
 use subxt::config::RpcConfigFor;
-use subxt::rpcs::RpcClient;
 use subxt::rpcs::client::reconnecting_rpc_client::{ExponentialBackoff, RpcClient as ReconnectingClient};
 use subxt::rpcs::methods::legacy::LegacyRpcMethods;
+use subxt::rpcs::{RpcClient, rpc_params};
 use subxt::utils::H256;
 
 use crate::error::IndexerError;
+
+mod wire;
+
+use self::wire::{Hex, SignedBlock, StorageChangeSet, to_hex};
 
 type Methods = LegacyRpcMethods<RpcConfigFor<SubstrateConfig>>;
 
@@ -90,6 +94,7 @@ pub struct RawBlock {
 #[derive(Clone)]
 pub struct Node {
     url: String,
+    client: RpcClient,
     methods: Methods,
 }
 
@@ -192,7 +197,7 @@ impl Node {
                 });
             }
         };
-        let node = Node { url: ws, methods: LegacyRpcMethods::new(client) };
+        let node = Node { url: ws, methods: LegacyRpcMethods::new(client.clone()), client };
         if let Err(e) = node.block_hash(0).await {
             return Err(IndexerError::NotANode { url: node.url, reason: e.to_string() });
         }
@@ -279,8 +284,8 @@ impl Node {
             block: number,
             reason: "the node has no such block".into(),
         })?;
-        let (header, extrinsics) = self.block_body(number, hash).await?;
-        let events = self.block_events(number, hash).await?;
+        let (body, events) = tokio::join!(self.block_body(number, hash), self.block_events(number, hash));
+        let ((header, extrinsics), events) = (body?, events?);
         let runtime_updated = header
             .digest
             .logs
@@ -305,10 +310,11 @@ impl Node {
         hash: [u8; 32],
     ) -> Result<(<SubstrateConfig as subxt::Config>::Header, Vec<Vec<u8>>), IndexerError> {
         let bad = |reason: &str| IndexerError::BadBlock { block: number, reason: reason.into() };
-        let details =
-            timed("chain_getBlock", Some(number), || self.methods.chain_get_block(Some(H256(hash))))
-                .await?
-                .ok_or_else(|| bad("chain_getBlock returned nothing"))?;
+        let details: SignedBlock = timed("chain_getBlock", Some(number), || {
+            self.client.request::<Option<SignedBlock>>("chain_getBlock", rpc_params![to_hex(&hash)])
+        })
+        .await?
+        .ok_or_else(|| bad("chain_getBlock returned nothing"))?;
         let header = details.block.header;
         if subxt::config::Header::number(&header) != number {
             return Err(bad("header number does not match"));
@@ -319,10 +325,11 @@ impl Node {
     /// The `System.Events` value of block (`number`, `hash`) (empty when absent).
     pub async fn block_events(&self, number: u64, hash: [u8; 32]) -> Result<Vec<u8>, IndexerError> {
         let events = timed("state_getStorage", Some(number), || {
-            self.methods.state_get_storage(&SYSTEM_EVENTS_KEY, Some(H256(hash)))
+            let params = rpc_params![to_hex(&SYSTEM_EVENTS_KEY), to_hex(&hash)];
+            self.client.request::<Option<Hex>>("state_getStorage", params)
         })
         .await?;
-        Ok(events.unwrap_or_default())
+        Ok(events.map(|h| h.0).unwrap_or_default())
     }
 
     /// Values of `keys` at block `hash`, in the order of `keys` (one `state_queryStorageAt`).
@@ -335,8 +342,10 @@ impl Node {
         if keys.is_empty() {
             return Ok(vec![]);
         }
+        let keys_hex: Vec<String> = keys.iter().map(|k| to_hex(k)).collect();
         let sets = timed("state_queryStorageAt", Some(number), || {
-            self.methods.state_query_storage_at(keys.iter().map(Vec::as_slice), Some(H256(hash)))
+            let params = rpc_params![&keys_hex, to_hex(&hash)];
+            self.client.request::<Vec<StorageChangeSet>>("state_queryStorageAt", params)
         })
         .await?;
         let mut found: std::collections::HashMap<Vec<u8>, Option<Vec<u8>>> = std::collections::HashMap::new();
@@ -371,8 +380,10 @@ impl Node {
         method: &str,
         args: &[u8],
     ) -> Result<Vec<u8>, IndexerError> {
-        timed("state_call", Some(number), || self.methods.state_call(method, Some(args), Some(H256(hash))))
-            .await
+        let call = timed("state_call", Some(number), || {
+            self.client.request::<Hex>("state_call", rpc_params![method, to_hex(args), to_hex(&hash)])
+        });
+        Ok(call.await?.0)
     }
 
     /// The runtime's metadata as of block `hash`: V15 via `Metadata_metadata_at_version`, else

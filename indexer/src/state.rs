@@ -167,31 +167,27 @@ pub struct ReadSpec {
     pub metagraphs: bool,
 }
 
-/// The state of one block: pools, epochs' metagraphs, and registrations' replacement flags.
-/// Everything is read with the executing runtime's metadata and plan.
-#[allow(clippy::too_many_arguments)]
+/// The state of one block: every subnet's pool, and the metagraphs of epochs that ran in it.
+/// Everything is read with the executing runtime's metadata and plan. (Registrations'
+/// replacement flags are read apart, once the block's events are decoded:
+/// [`metagraph::read_replacements`].)
 pub async fn read_block_state(
-    node: crate::node::Node,
-    md: std::sync::Arc<Metadata>,
-    plan: std::sync::Arc<StatePlan>,
+    node: &crate::node::Node,
+    md: &Metadata,
+    plan: &StatePlan,
     number: u64,
     hash: [u8; 32],
-    parent_hash: [u8; 32],
-    mut registrations: Vec<crate::extract::RegistrationRow>,
     what: ReadSpec,
-) -> Result<
-    (crate::rows::StateRows, Vec<crate::extract::RegistrationRow>, Vec<StateFailure>),
-    crate::error::IndexerError,
-> {
+) -> Result<(crate::rows::StateRows, Vec<StateFailure>), crate::error::IndexerError> {
     let mut state = crate::rows::StateRows::default();
     let mut failures = Vec::new();
     if what.pools && plan.has_pools() {
         let netuids = if plan.dynamic_info.is_some() {
             vec![]
         } else {
-            pools::read_netuids(&node, &plan, number, hash).await?
+            pools::read_netuids(node, plan, number, hash).await?
         };
-        let (rows, f) = read_pools(&node, &md, &plan, number, hash, &netuids).await?;
+        let (rows, f) = read_pools(node, md, plan, number, hash, &netuids).await?;
         failures.extend(f);
         if what.metagraphs {
             // The epoch ran at this block exactly when the subnet's last step is this block.
@@ -201,7 +197,7 @@ pub async fn read_block_state(
                 .map(|r| r.netuid)
                 .collect();
             if !due.is_empty() {
-                let (mg, counts, f) = read_metagraphs(&node, &plan, number, hash, &due).await?;
+                let (mg, counts, f) = read_metagraphs(node, plan, number, hash, &due).await?;
                 state.metagraph = mg;
                 state.epochs = counts.into_iter().filter(|(_, uids)| *uids > 0).collect();
                 failures.extend(f);
@@ -209,10 +205,5 @@ pub async fn read_block_state(
         }
         state.pools = rows;
     }
-    if !registrations.is_empty() && number > 0 {
-        failures.extend(
-            metagraph::read_replacements(&node, &plan, number - 1, parent_hash, &mut registrations).await?,
-        );
-    }
-    Ok((state, registrations, failures))
+    Ok((state, failures))
 }

@@ -3,6 +3,7 @@
 //! NOTHING`, checkpoint and `NOTIFY` in the same transaction; the tables are in [`copy`]).
 
 mod copy;
+pub mod numeric;
 
 use std::time::Duration;
 
@@ -221,7 +222,6 @@ impl Store {
     ) -> Result<(), IndexerError> {
         let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else { return Ok(()) };
         let mut client = self.pool.get().await?;
-        client.batch_execute(copy::CREATE_STAGING).await?;
         let tx = client.transaction().await?;
         for r in runtimes {
             let version = i16::from(r.metadata.get(4).copied().unwrap_or(0));
@@ -241,7 +241,6 @@ impl Store {
         }
         tx.execute(ENSURE_PARTITIONS, &[&to_i64(first.raw.number), &to_i64(last.raw.number)]).await?;
         copy::copy_all(&tx, blocks).await?;
-        tx.batch_execute(copy::MERGE_STAGED).await?;
         tx.execute(UPSERT_PROGRESS, &[&STAGE_BLOCKS, &to_i64(last.raw.number), &last.raw.hash.as_slice()])
             .await?;
         tx.execute(UPSERT_HEAD, &[&to_i64(head.0), &head.1.as_slice()]).await?;

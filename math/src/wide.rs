@@ -33,6 +33,11 @@ impl U256 {
         Self { hi: 0, lo: v }
     }
 
+    /// `(hi, lo)`: the value is `hi * 2^128 + lo`.
+    pub(crate) const fn parts(self) -> (u128, u128) {
+        (self.hi, self.lo)
+    }
+
     /// The value as `u128`, or `None` when it does not fit.
     pub(crate) const fn to_u128(self) -> Option<u128> {
         if self.hi == 0 { Some(self.lo) } else { None }

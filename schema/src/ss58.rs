@@ -40,9 +40,32 @@ fn checksum(body: &[u8]) -> [u8; 2] {
     [out[0], out[1]]
 }
 
+/// Accounts whose SS58 form each thread remembers.
+pub const SS58_CACHE: usize = 1 << 16;
+
 impl AccountId {
-    /// The SS58 address with prefix 42.
+    /// The SS58 address with prefix 42. Encodings are remembered per thread (the same hot- and
+    /// coldkeys recur in every block; base58 costs quadratic time in the length), up to
+    /// [`SS58_CACHE`] accounts before the memory starts over.
     pub fn to_ss58(&self) -> String {
+        thread_local! {
+            static CACHE: std::cell::RefCell<std::collections::HashMap<[u8; 32], String>> =
+                std::cell::RefCell::new(std::collections::HashMap::new());
+        }
+        CACHE.with_borrow_mut(|cache| {
+            if let Some(s) = cache.get(&self.0) {
+                return s.clone();
+            }
+            if cache.len() >= SS58_CACHE {
+                cache.clear();
+            }
+            let s = self.encode_ss58();
+            cache.insert(self.0, s.clone());
+            s
+        })
+    }
+
+    fn encode_ss58(&self) -> String {
         let mut body = Vec::with_capacity(35);
         body.push(SS58_PREFIX);
         body.extend_from_slice(&self.0);

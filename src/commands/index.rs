@@ -14,8 +14,17 @@ pub async fn run(args: IndexArgs) -> anyhow::Result<()> {
     let id = indexer.identity();
     println!("indexing {} (genesis 0x{}) from {}", id.name, hex::encode(id.genesis_hash), args.node);
     let mut progress = IndexProgress::new();
+    let started = std::time::Instant::now();
     let result = indexer.run(cancel, |p| progress.update(p)).await;
     drop(progress);
+    let t = indexer.stage_times();
+    tracing::info!(
+        seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
+        fetch = format!("{:.2}", t.fetch),
+        process = format!("{:.2}", t.process),
+        write = format!("{:.2}", t.write),
+        "indexer stopped; time per stage (the write overlaps the next batch)"
+    );
     db.close().await;
     Ok(result?)
 }

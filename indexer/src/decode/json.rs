@@ -51,34 +51,6 @@ pub fn frac_bits(types: &PortableRegistry, id: u32, name: &str) -> u32 {
     from_param.unwrap_or(if name.starts_with("FixedI") { 32 } else { 64 })
 }
 
-/// Exact decimal of `bits / 2^frac`.
-pub fn fixed_to_decimal(bits: i128, frac: u32) -> String {
-    let negative = bits < 0;
-    let magnitude = bits.unsigned_abs();
-    decimal(negative, magnitude, frac)
-}
-
-fn decimal(negative: bool, magnitude: u128, frac: u32) -> String {
-    // The remainder is multiplied by 10 below, so it must stay under 2^124.
-    let frac = frac.min(124);
-    let mask = (1u128 << frac) - 1;
-    let mut rem = magnitude & mask;
-    let mut out = format!("{}{}", if negative { "-" } else { "" }, magnitude >> frac);
-    if rem != 0 {
-        out.push('.');
-        // A dyadic fraction terminates after at most `frac` decimal digits.
-        for _ in 0..frac {
-            rem *= 10;
-            out.push(char::from(b'0' + (rem >> frac) as u8));
-            rem &= mask;
-            if rem == 0 {
-                break;
-            }
-        }
-    }
-    out
-}
-
 fn bytes_of(values: &[Value<u32>]) -> Option<Vec<u8>> {
     values
         .iter()
@@ -142,8 +114,8 @@ pub fn to_json(v: &Value<u32>, types: &PortableRegistry) -> Json {
                     {
                         let frac = frac_bits(types, id, n);
                         return match p {
-                            Primitive::U128(b) => json!(decimal(false, *b, frac)),
-                            Primitive::I128(b) => json!(fixed_to_decimal(*b, frac)),
+                            Primitive::U128(b) => json!(taoscope_math::decimal::fixed_unsigned(*b, frac)),
+                            Primitive::I128(b) => json!(taoscope_math::decimal::fixed(*b, frac)),
                             _ => to_json(bits, types),
                         };
                     }
@@ -196,16 +168,6 @@ pub fn to_json(v: &Value<u32>, types: &PortableRegistry) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fixed_point_renders_exactly() {
-        assert_eq!(fixed_to_decimal(1 << 32, 32), "1");
-        assert_eq!(fixed_to_decimal(3 << 31, 32), "1.5");
-        assert_eq!(fixed_to_decimal(-(1 << 30), 32), "-0.25");
-        // 0.000003 as I96F32 bits (SubnetMovingAlpha default) is 12884 / 2^32.
-        assert_eq!(fixed_to_decimal(12_884, 32), "0.000002999790012836456298828125");
-        assert_eq!(decimal(false, 1u128 << 63, 64), "0.5");
-    }
 
     #[test]
     fn a_one_element_list_stays_a_list() {

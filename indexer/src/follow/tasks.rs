@@ -11,6 +11,7 @@ use crate::extract::extract;
 use crate::node::{Node, RawBlock};
 use crate::rows::{BlockRows, Failure};
 use crate::state::READ_ATTEMPTS;
+use crate::state::metagraph::read_replacements;
 
 /// Runs `task` on a worker thread; a panic in it resumes here.
 pub(super) fn spawned<T: Send + 'static>(
@@ -41,10 +42,17 @@ pub(super) struct BlockJob {
     pub what: ReadSpec,
 }
 
-/// Decodes a block, derives its typed rows and reads its state.
+/// Decodes a block, derives its typed rows and reads its state (the state reads are in flight
+/// while the block decodes).
 pub(super) async fn process(job: BlockJob) -> Result<BlockRows, IndexerError> {
     let BlockJob { node, runtime, plan, placed, what } = job;
-    let (raw, decoded, mut failures) = decode_with_retry(&node, placed.raw, &runtime).await?;
+    let (number, hash, parent_hash) = (placed.raw.number, placed.raw.hash, placed.raw.parent_hash);
+    let (decoded, read) = tokio::join!(
+        decode_with_retry(&node, placed.raw, &runtime),
+        read_block_state(&node, &runtime.metadata, &plan, number, hash, what),
+    );
+    let (raw, decoded, mut failures) = decoded?;
+    let (state, mut state_failures) = read?;
     let mut typed = extract(&decoded.events);
     for u in &typed.unexpected {
         let raw_event = decoded.events.get(u.event_index as usize).map(|e| e.raw.clone()).unwrap_or_default();
@@ -55,18 +63,11 @@ pub(super) async fn process(job: BlockJob) -> Result<BlockRows, IndexerError> {
             raw: raw_event,
         });
     }
-    let (state, registrations, state_failures) = read_block_state(
-        node,
-        runtime.metadata.clone(),
-        plan,
-        raw.number,
-        raw.hash,
-        raw.parent_hash,
-        std::mem::take(&mut typed.registrations),
-        what,
-    )
-    .await?;
-    typed.registrations = registrations;
+    if !typed.registrations.is_empty() && number > 0 {
+        state_failures.extend(
+            read_replacements(&node, &plan, number - 1, parent_hash, &mut typed.registrations).await?,
+        );
+    }
     failures.extend(state_failures.into_iter().map(|f| Failure {
         kind: if f.item.contains("RuntimeApi") { "runtime_api" } else { "storage" },
         item: f.item,
@@ -82,9 +83,7 @@ pub(super) async fn process(job: BlockJob) -> Result<BlockRows, IndexerError> {
 /// Reads a block's state only (the RPC-bound limit, `taoscope bench`).
 pub(super) async fn read_state_only(job: BlockJob) -> Result<(), IndexerError> {
     let BlockJob { node, runtime, plan, placed, what } = job;
-    let raw = placed.raw;
-    read_block_state(node, runtime.metadata, plan, raw.number, raw.hash, raw.parent_hash, vec![], what)
-        .await?;
+    read_block_state(&node, &runtime.metadata, &plan, placed.raw.number, placed.raw.hash, what).await?;
     Ok(())
 }
 

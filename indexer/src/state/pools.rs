@@ -70,6 +70,22 @@ pub struct PoolRow {
     pub source: Option<PriceSource>,
 }
 
+impl PoolRow {
+    /// TAO per alpha by the formula of the pool's era, as a decimal (CHAIN.md §3.1): 1 for
+    /// root and stable subnets, `AlphaSqrtPrice²` in the v3 era, `(1 − q)/q × SubnetTAO /
+    /// SubnetAlphaIn` in the balancer era, `SubnetTAO / SubnetAlphaIn` otherwise (0 for an
+    /// empty pool).
+    pub fn price(&self) -> String {
+        use taoscope_math::decimal;
+        match (self.source, self.sqrt_price, self.balancer_quote) {
+            (Some(PriceSource::Stable), _, _) => "1".into(),
+            (Some(PriceSource::SqrtPrice), Some(bits), _) => decimal::sqrt_price_squared(bits),
+            (Some(PriceSource::Balancer), _, Some(q)) => decimal::balancer_price(q, self.tao, self.alpha_in),
+            _ => decimal::reserves_price(self.tao, self.alpha_in),
+        }
+    }
+}
+
 /// The subnets that exist at a block (`NetworksAdded` keys), for the storage path.
 pub async fn read_netuids(
     node: &Node,

@@ -1,8 +1,8 @@
 //! The tables a batch writes, each with one binary `COPY` of the batch's rows, straight into the
 //! table: a batch is written once, in the transaction that moves the checkpoint past it, so a
 //! row already there is a bug to surface (a primary-key violation), not something to skip.
-//! Pool state goes through a temporary staging table (emptied on commit) because its prices are
-//! computed in SQL with `numeric` precision from the raw fixed-point bits and reserves.
+//! Pool prices and fixed-point values are computed exactly in Rust ([`taoscope_math::decimal`])
+//! and sent as `numeric`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,35 +11,11 @@ use tokio_postgres::Transaction;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
+use taoscope_math::decimal;
+
+use super::numeric::Numeric;
 use crate::error::IndexerError;
 use crate::rows::BlockRows;
-
-/// The pool staging table, created once per connection.
-pub const CREATE_STAGING: &str = "
-    CREATE TEMP TABLE IF NOT EXISTS stage_pool_state (
-        block_number bigint, netuid integer, tao bigint, alpha_in bigint, alpha_out bigint,
-        price_source text, moving_bits text, moving_frac integer, sqrt_bits text, balancer_quote text,
-        tao_in_emission bigint, alpha_in_emission bigint, alpha_out_emission bigint, volume text
-    ) ON COMMIT DELETE ROWS;";
-
-/// Moves staged pool rows into `pool_state`, computing prices.
-pub const MERGE_STAGED: &str = "
-    INSERT INTO pool_state (block_number, netuid, tao, alpha_in, alpha_out, price, price_source, moving_price,
-                            sqrt_price, balancer_quote, tao_in_emission, alpha_in_emission, alpha_out_emission, volume)
-    SELECT block_number, netuid, tao, alpha_in, alpha_out,
-           CASE price_source
-               WHEN 'stable' THEN 1
-               WHEN 'sqrt_price' THEN sqrt_bits::numeric * sqrt_bits::numeric / 340282366920938463463374607431768211456
-               WHEN 'balancer' THEN CASE WHEN alpha_in = 0 OR balancer_quote::numeric = 0 THEN 0 ELSE
-                   (1000000000000000000 - balancer_quote::numeric) / balancer_quote::numeric * tao / alpha_in END
-               ELSE CASE WHEN alpha_in = 0 THEN 0 ELSE tao::numeric / alpha_in END
-           END,
-           price_source,
-           moving_bits::numeric / (2::numeric ^ moving_frac),
-           sqrt_bits::numeric / 18446744073709551616,
-           balancer_quote::numeric / 1000000000000000000,
-           tao_in_emission, alpha_in_emission, alpha_out_emission, volume::numeric
-    FROM stage_pool_state";
 
 /// One row of a `COPY`. Rows are built before copying: iterator closures held across the
 /// copy's awaits would make the future not `Send` (rust-lang/rust#64552).
@@ -293,9 +269,9 @@ async fn copy_state(tx: &Transaction<'_>, blocks: &[BlockRows]) -> Result<(), In
     use Type as T;
     copy(
         tx,
-        "stage_pool_state",
-        "block_number, netuid, tao, alpha_in, alpha_out, price_source, moving_bits, moving_frac, sqrt_bits, balancer_quote, tao_in_emission, alpha_in_emission, alpha_out_emission, volume",
-        &[T::INT8, T::INT4, T::INT8, T::INT8, T::INT8, T::TEXT, T::TEXT, T::INT4, T::TEXT, T::TEXT, T::INT8, T::INT8, T::INT8, T::TEXT],
+        "pool_state",
+        "block_number, netuid, tao, alpha_in, alpha_out, price, price_source, moving_price, sqrt_price, balancer_quote, tao_in_emission, alpha_in_emission, alpha_out_emission, volume",
+        &[T::INT8, T::INT4, T::INT8, T::INT8, T::INT8, T::NUMERIC, T::TEXT, T::NUMERIC, T::NUMERIC, T::NUMERIC, T::INT8, T::INT8, T::INT8, T::NUMERIC],
         blocks
             .iter()
             .flat_map(|b| {
@@ -306,15 +282,15 @@ async fn copy_state(tx: &Transaction<'_>, blocks: &[BlockRows]) -> Result<(), In
                         boxed(amount(p.tao)),
                         boxed(amount(p.alpha_in)),
                         boxed(amount(p.alpha_out)),
+                        boxed(Numeric(p.price())),
                         boxed(p.source.map_or("reserves", |s| s.as_str()).to_string()),
-                        boxed(p.moving_price.map(|(bits, _)| bits.to_string())),
-                        boxed(p.moving_price.map(|(_, frac)| frac as i32)),
-                        boxed(p.sqrt_price.map(|b| b.to_string())),
-                        boxed(p.balancer_quote.map(|q| q.to_string())),
+                        boxed(p.moving_price.map(|(bits, frac)| Numeric(decimal::fixed(bits, frac)))),
+                        boxed(p.sqrt_price.map(|bits| Numeric(decimal::fixed_unsigned(bits, 64)))),
+                        boxed(p.balancer_quote.map(|q| Numeric(decimal::scaled(u128::from(q), 18)))),
                         boxed(p.tao_in_emission.map(amount)),
                         boxed(p.alpha_in_emission.map(amount)),
                         boxed(p.alpha_out_emission.map(amount)),
-                        boxed(p.volume.map(|v| v.to_string())),
+                        boxed(p.volume.map(|v| Numeric(v.to_string()))),
                     ]
                 })
             })
