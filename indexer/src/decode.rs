@@ -12,8 +12,6 @@ use serde_json::Value as Json;
 use subxt::client::OfflineClient;
 use subxt::config::{Config, DefaultTransactionExtensions, SubstrateConfig};
 use subxt::events::Phase;
-use subxt::ext::scale_value::Composite;
-use subxt::ext::scale_value::scale::decode_as_fields;
 use subxt::metadata::{ArcMetadata, Metadata};
 use taoscope_schema::AccountId;
 
@@ -122,14 +120,7 @@ fn fields_json(
     fields: &[scale_info::Field<scale_info::form::PortableForm>],
     types: &PortableRegistry,
 ) -> Result<Json, String> {
-    let mut iter = fields.iter().map(|f| subxt::ext::scale_decode::Field::new(f.ty.id, f.name.as_deref()));
-    let mut input = bytes;
-    let composite: Composite<u32> =
-        decode_as_fields(&mut input, &mut iter, types).map_err(|e| e.to_string())?;
-    if !input.is_empty() {
-        return Err(format!("{} bytes left over", input.len()));
-    }
-    Ok(json::fields_to_json(&composite, types))
+    json::decode_fields_json(bytes, fields, types)
 }
 
 fn signer(address: &[u8]) -> String {

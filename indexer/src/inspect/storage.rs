@@ -8,12 +8,11 @@
 use scale_info::PortableRegistry;
 use serde_json::{Map, Value as Json, json};
 use sp_crypto_hashing::{blake2_128, twox_64, twox_128};
-use subxt::ext::scale_value::scale::decode_as_type;
 use subxt::metadata::{StorageEntryMetadata, StorageHasher};
 
 use super::summary::hasher_name;
 use super::{InspectError, Loaded, type_name};
-use crate::decode::json::to_json;
+use crate::decode::json::decode_json;
 
 /// The 32-byte prefix of every key of an item.
 fn item_prefix(pallet_prefix: &str, item: &str) -> [u8; 32] {
@@ -118,7 +117,7 @@ fn key_parts(
             continue;
         }
         let before = *rest;
-        let value = decode_as_type(rest, info.key_id, types).map_err(|e| err(e.to_string()))?;
+        let value = decode_json(rest, info.key_id, types).map_err(err)?;
         let encoded = &before[..before.len() - rest.len()];
         if let Some(expected) = concat_hash(info.hasher, encoded)
             && expected != hash
@@ -129,7 +128,7 @@ fn key_parts(
                 hex::encode(encoded)
             )));
         }
-        parts.push(to_json(&value, types));
+        parts.push(value);
     }
     Ok(parts)
 }
@@ -147,9 +146,9 @@ fn decode_value(types: &PortableRegistry, item: &str, ty: u32, bytes: &[u8]) -> 
     let err =
         |reason: String| InspectError::Value { item: item.to_string(), ty: type_name(types, ty), reason };
     let mut input = bytes;
-    let value = decode_as_type(&mut input, ty, types).map_err(|e| err(e.to_string()))?;
+    let value = decode_json(&mut input, ty, types).map_err(err)?;
     if !input.is_empty() {
         return Err(err(format!("{} of {} bytes left over", input.len(), bytes.len())));
     }
-    Ok(to_json(&value, types))
+    Ok(value)
 }
