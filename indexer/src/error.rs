@@ -95,6 +95,14 @@ pub enum IndexerError {
     /// The schema could not be migrated.
     #[error(transparent)]
     Migrate(#[from] taoscope_schema::MigrateError),
+    /// A row could not be encoded for `COPY` (a value out of its column's range).
+    #[error("encoding a {table} row: {reason}")]
+    Encode {
+        /// The table.
+        table: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// A pipeline task was cancelled because the process is shutting down.
     #[error("stopped while a batch was in flight (nothing of it was committed)")]
     Stopped,

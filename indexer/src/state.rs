@@ -71,6 +71,8 @@ pub async fn query_applied(
 pub struct StatePlan {
     /// `SubnetInfoRuntimeApi.get_all_dynamic_info` output type, when the runtime has the API.
     pub dynamic_info: Option<u32>,
+    /// That type compiled for fast reading, when it can be.
+    pub dynamic_layout: Option<std::sync::Arc<dynamic_info::Layout>>,
     /// Pool items for the storage path (absent items are `None`).
     pub subnet_tao: Option<Item>,
     /// `SubnetAlphaIn`.
@@ -131,6 +133,7 @@ impl StatePlan {
             .map(|m| m.output_ty());
         StatePlan {
             dynamic_info,
+            dynamic_layout: dynamic_info.and_then(|ty| dynamic_info::Layout::compile(md.types(), ty)),
             subnet_tao: st("SubnetTAO"),
             alpha_in: st("SubnetAlphaIn"),
             alpha_out: st("SubnetAlphaOut"),

@@ -51,3 +51,52 @@ async fn truncated_events_are_a_failure_not_fewer_events() {
     assert!(failure_of(vec![0xff]).await.starts_with("the events count does not decode"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_compiled_dynamic_info_layout_reads_what_the_type_walk_reads() {
+    use taoscope_indexer::state::dynamic_info::{Layout, decode};
+    let devnet = Devnet::new(DevnetConfig {
+        subnets: 16,
+        prebuilt: 40,
+        seed: 9,
+        tempo: 9,
+        upgrade_at: Some(20),
+        ..DevnetConfig::default()
+    })
+    .unwrap();
+    let server = taoscope_devnet::serve(devnet, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let node = Node::connect(&server.ws_url()).await.unwrap();
+    let mut compared = 0;
+    for number in [1u64, 10, 19, 21, 30, 39] {
+        let hash = node.block_hash(number).await.unwrap().unwrap();
+        let version = node.runtime_version(number, hash).await.unwrap();
+        let metadata = node.metadata(version.spec_version, number, hash).await.unwrap();
+        let runtime =
+            Runtime::from_metadata_bytes(version.spec_version, version.transaction_version, &metadata)
+                .unwrap();
+        let md = &runtime.metadata;
+        let Some(ty) = md
+            .runtime_api_trait_by_name("SubnetInfoRuntimeApi")
+            .and_then(|api| api.method_by_name("get_all_dynamic_info"))
+            .map(|m| m.output_ty())
+        else {
+            continue;
+        };
+        let layout = Layout::compile(md.types(), ty).expect("the devnet's DynamicInfo compiles");
+        let bytes =
+            node.runtime_call(number, hash, "SubnetInfoRuntimeApi_get_all_dynamic_info", &[]).await.unwrap();
+        let walked = decode(md.types(), ty, &bytes).unwrap();
+        assert!(walked.len() >= 16, "every subnet: {}", walked.len());
+        assert_eq!(layout.decode(&bytes).unwrap(), walked, "block {number}");
+        // Cut short or padded, both refuse it.
+        for bad in [&bytes[..bytes.len() / 2], &bytes[..bytes.len() - 1]] {
+            assert!(layout.decode(bad).is_err() && decode(md.types(), ty, bad).is_err());
+        }
+        let mut padded = bytes.clone();
+        padded.push(0);
+        assert_eq!(layout.decode(&padded).unwrap_err(), "1 bytes left over");
+        compared += 1;
+    }
+    assert!(compared >= 4, "runtimes with the API were compared: {compared}");
+    server.stop().await;
+}

@@ -197,3 +197,27 @@ fn hex_and_opaque_wrapped_blobs_load_the_same() {
     assert!(matches!(inspect::load(&wrong_length), Err(InspectError::NotMetadata { .. })));
     assert!(matches!(inspect::load(&[0]), Err(InspectError::NotMetadata { .. })));
 }
+
+#[test]
+fn every_real_dynamic_info_type_compiles_to_a_layout() {
+    let Some(blobs) = blobs() else { return };
+    let mut with_api = 0;
+    for blob in &blobs {
+        let loaded = load(blob);
+        let md = &loaded.metadata;
+        let Some(ty) = md
+            .runtime_api_trait_by_name("SubnetInfoRuntimeApi")
+            .and_then(|api| api.method_by_name("get_all_dynamic_info"))
+            .map(|m| m.output_ty())
+        else {
+            continue;
+        };
+        assert!(
+            taoscope_indexer::state::dynamic_info::Layout::compile(md.types(), ty).is_some(),
+            "{}: DynamicInfo does not compile",
+            blob.path.display()
+        );
+        with_api += 1;
+    }
+    assert!(with_api >= 6, "blobs with the dynamic-info API: {with_api}");
+}

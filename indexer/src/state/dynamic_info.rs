@@ -1,7 +1,15 @@
 //! `SubnetInfoRuntimeApi_get_all_dynamic_info` answers (`Vec<Option<DynamicInfo>>`) decoded
-//! straight into pool rows with the runtime's type information: the numeric fields the pools need
-//! are read by name, everything else (names, symbols, identities) is skipped without building
-//! values. This runs once per block for every subnet, so it avoids `scale_value`'s value tree.
+//! straight into pool rows: the numeric fields the pools need are read by name, everything else
+//! (names, symbols, identities) is skipped without building values. This runs once per block
+//! for every subnet, so each runtime's answer type is compiled once into a [`Layout`] (byte
+//! widths and what to read where); types a layout cannot describe are decoded by walking the
+//! type information with `scale-decode` ([`decode`]), which is also the layout's reference in
+//! tests.
+
+use std::sync::Arc;
+
+use parity_scale_codec::{Compact, Decode};
+use scale_info::{TypeDef, TypeDefPrimitive};
 
 use scale_info::PortableRegistry;
 use subxt::ext::scale_decode::visitor::types::{Composite, Sequence, Variant};
@@ -181,4 +189,297 @@ impl Visitor for Number {
         }
         c.decode_item(Number).expect("one field")
     }
+}
+
+/// How to pass over a value without decoding it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Shape {
+    /// A fixed number of bytes.
+    Fixed(usize),
+    /// A SCALE compact integer.
+    Compact,
+    /// A length-prefixed sequence.
+    Seq(Box<Shape>),
+    /// Values one after another (structs, tuples, arrays of variable-size items).
+    All(Vec<Shape>),
+    /// An enum: the index byte, then the fields of that variant (`None`: no such variant).
+    Variant(Vec<Option<Shape>>),
+}
+
+/// How a wanted integer is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Num {
+    /// Little-endian unsigned of this many bytes.
+    Unsigned(usize),
+    /// Little-endian two's complement of this many bytes.
+    Signed(usize),
+    /// SCALE compact.
+    Compact,
+}
+
+/// One field of `DynamicInfo`, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Op {
+    Skip(Shape),
+    Read(&'static str, Num),
+}
+
+/// A compiled reader for one runtime's `get_all_dynamic_info` answer type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Entries are `Option<DynamicInfo>` (else bare `DynamicInfo`).
+    optional: bool,
+    ops: Vec<Op>,
+    /// Fractional bits of `moving_price`.
+    moving_frac: u32,
+}
+
+/// The fields read, as named in `DynamicInfo`.
+const WANTED: [&str; 12] = [
+    "netuid",
+    "tao_in",
+    "alpha_in",
+    "alpha_out",
+    "moving_price",
+    "tao_in_emission",
+    "alpha_in_emission",
+    "alpha_out_emission",
+    "subnet_volume",
+    "tempo",
+    "blocks_since_last_step",
+    "last_step",
+];
+
+fn shape(types: &PortableRegistry, id: u32, depth: u32) -> Option<Shape> {
+    if depth > 32 {
+        return None;
+    }
+    let all = |shapes: Vec<Shape>| {
+        if shapes.iter().all(|s| matches!(s, Shape::Fixed(_))) {
+            Shape::Fixed(shapes.iter().map(|s| if let Shape::Fixed(n) = s { *n } else { 0 }).sum())
+        } else {
+            Shape::All(shapes)
+        }
+    };
+    Some(match &types.resolve(id)?.type_def {
+        TypeDef::Primitive(p) => match p {
+            TypeDefPrimitive::Bool | TypeDefPrimitive::U8 | TypeDefPrimitive::I8 => Shape::Fixed(1),
+            TypeDefPrimitive::U16 | TypeDefPrimitive::I16 => Shape::Fixed(2),
+            TypeDefPrimitive::U32 | TypeDefPrimitive::I32 | TypeDefPrimitive::Char => Shape::Fixed(4),
+            TypeDefPrimitive::U64 | TypeDefPrimitive::I64 => Shape::Fixed(8),
+            TypeDefPrimitive::U128 | TypeDefPrimitive::I128 => Shape::Fixed(16),
+            TypeDefPrimitive::U256 | TypeDefPrimitive::I256 => Shape::Fixed(32),
+            TypeDefPrimitive::Str => Shape::Seq(Box::new(Shape::Fixed(1))),
+        },
+        TypeDef::Compact(_) => Shape::Compact,
+        TypeDef::Sequence(s) => Shape::Seq(Box::new(shape(types, s.type_param.id, depth + 1)?)),
+        TypeDef::Array(a) => {
+            let item = shape(types, a.type_param.id, depth + 1)?;
+            all(vec![item; a.len as usize])
+        }
+        TypeDef::Tuple(t) => {
+            all(t.fields.iter().map(|f| shape(types, f.id, depth + 1)).collect::<Option<Vec<_>>>()?)
+        }
+        TypeDef::Composite(c) => {
+            all(c.fields.iter().map(|f| shape(types, f.ty.id, depth + 1)).collect::<Option<Vec<_>>>()?)
+        }
+        TypeDef::Variant(v) => {
+            let mut table = vec![None; 256];
+            for var in &v.variants {
+                let fields = var
+                    .fields
+                    .iter()
+                    .map(|f| shape(types, f.ty.id, depth + 1))
+                    .collect::<Option<Vec<_>>>()?;
+                table[usize::from(var.index)] = Some(all(fields));
+            }
+            Shape::Variant(table)
+        }
+        TypeDef::BitSequence(_) => return None,
+    })
+}
+
+/// How an integer field is encoded, through single-field wrappers (`FixedI128 { bits }`).
+fn num(types: &PortableRegistry, id: u32, depth: u32) -> Option<Num> {
+    if depth > 8 {
+        return None;
+    }
+    match &types.resolve(id)?.type_def {
+        TypeDef::Primitive(p) => Some(match p {
+            TypeDefPrimitive::U8 => Num::Unsigned(1),
+            TypeDefPrimitive::U16 => Num::Unsigned(2),
+            TypeDefPrimitive::U32 => Num::Unsigned(4),
+            TypeDefPrimitive::U64 => Num::Unsigned(8),
+            TypeDefPrimitive::U128 => Num::Unsigned(16),
+            TypeDefPrimitive::I8 => Num::Signed(1),
+            TypeDefPrimitive::I16 => Num::Signed(2),
+            TypeDefPrimitive::I32 => Num::Signed(4),
+            TypeDefPrimitive::I64 => Num::Signed(8),
+            TypeDefPrimitive::I128 => Num::Signed(16),
+            _ => return None,
+        }),
+        TypeDef::Compact(_) => Some(Num::Compact),
+        TypeDef::Composite(c) if c.fields.len() == 1 => num(types, c.fields[0].ty.id, depth + 1),
+        _ => None,
+    }
+}
+
+impl Layout {
+    /// Compiles the answer type `ty` (`Vec<Option<DynamicInfo>>` or `Vec<DynamicInfo>`);
+    /// `None` when it has a shape the layout does not cover.
+    pub fn compile(types: &PortableRegistry, ty: u32) -> Option<Arc<Layout>> {
+        let TypeDef::Sequence(seq) = &types.resolve(ty)?.type_def else { return None };
+        let entry = types.resolve(seq.type_param.id)?;
+        let (optional, info) = match &entry.type_def {
+            TypeDef::Variant(v) if entry.path.segments.last().map(String::as_str) == Some("Option") => {
+                let some = v.variants.iter().find(|x| x.name == "Some" && x.index == 1)?;
+                let none = v.variants.iter().find(|x| x.name == "None" && x.index == 0)?;
+                if !none.fields.is_empty() || some.fields.len() != 1 {
+                    return None;
+                }
+                (true, some.fields[0].ty.id)
+            }
+            _ => (false, seq.type_param.id),
+        };
+        let TypeDef::Composite(c) = &types.resolve(info)?.type_def else { return None };
+        let mut ops = Vec::with_capacity(c.fields.len());
+        let mut moving_frac = 32;
+        for f in &c.fields {
+            let name = f.name.as_deref().unwrap_or_default();
+            match WANTED.iter().find(|w| **w == name) {
+                Some(w) => {
+                    if *w == "moving_price" {
+                        moving_frac = crate::decode::json::frac_bits(types, f.ty.id, "FixedI128");
+                    }
+                    ops.push(Op::Read(w, num(types, f.ty.id, 0)?));
+                }
+                None => ops.push(Op::Skip(shape(types, f.ty.id, 0)?)),
+            }
+        }
+        for required in &WANTED[..4] {
+            if !ops.iter().any(|op| matches!(op, Op::Read(n, _) if n == required)) {
+                return None;
+            }
+        }
+        Some(Arc::new(Layout { optional, ops, moving_frac }))
+    }
+
+    /// Decodes a whole answer; every byte must be used.
+    pub fn decode(&self, bytes: &[u8]) -> Result<Vec<PoolRow>, String> {
+        let input = &mut &bytes[..];
+        let count = Compact::<u32>::decode(input).map_err(|e| format!("entry count: {e}"))?.0;
+        let mut rows = Vec::with_capacity((count as usize).min(4096));
+        for _ in 0..count {
+            if self.optional {
+                match take(input, 1)?[0] {
+                    0 => continue,
+                    1 => {}
+                    tag => return Err(format!("Option tag {tag}")),
+                }
+            }
+            rows.push(self.info(input)?);
+        }
+        if !input.is_empty() {
+            return Err(format!("{} bytes left over", input.len()));
+        }
+        Ok(rows)
+    }
+
+    fn info(&self, input: &mut &[u8]) -> Result<PoolRow, String> {
+        let mut row = PoolRow::default();
+        for op in &self.ops {
+            let (name, n) = match op {
+                Op::Skip(shape) => {
+                    skip(shape, input)?;
+                    continue;
+                }
+                Op::Read(name, kind) => {
+                    (*name, read(*kind, input).map_err(|e| format!("DynamicInfo.{name}: {e}"))?)
+                }
+            };
+            let bad = |what: &str| format!("DynamicInfo.{name}: {what}");
+            let narrow = |max: u128| match u128::try_from(n) {
+                Ok(v) if v <= max => Ok(v),
+                Ok(_) => Err(bad("out of range")),
+                Err(_) => Err(bad("negative")),
+            };
+            let u64_max = u128::from(u64::MAX);
+            match name {
+                "netuid" => row.netuid = narrow(u16::MAX.into())? as u16,
+                "tao_in" => row.tao = narrow(u64_max)? as u64,
+                "alpha_in" => row.alpha_in = narrow(u64_max)? as u64,
+                "alpha_out" => row.alpha_out = narrow(u64_max)? as u64,
+                "moving_price" => row.moving_price = Some((n, self.moving_frac)),
+                "tao_in_emission" => row.tao_in_emission = Some(narrow(u64_max)? as u64),
+                "alpha_in_emission" => row.alpha_in_emission = Some(narrow(u64_max)? as u64),
+                "alpha_out_emission" => row.alpha_out_emission = Some(narrow(u64_max)? as u64),
+                "subnet_volume" => row.volume = Some(narrow(u128::MAX)?),
+                "tempo" => row.tempo = Some(narrow(u16::MAX.into())? as u16),
+                "blocks_since_last_step" => row.blocks_since_last_step = Some(narrow(u64_max)? as u64),
+                _ => row.last_step = Some(narrow(u64_max)? as u64),
+            }
+        }
+        Ok(row)
+    }
+}
+
+fn take<'a>(input: &mut &'a [u8], n: usize) -> Result<&'a [u8], String> {
+    if input.len() < n {
+        return Err("not enough data".into());
+    }
+    let (head, rest) = input.split_at(n);
+    *input = rest;
+    Ok(head)
+}
+
+fn skip(shape: &Shape, input: &mut &[u8]) -> Result<(), String> {
+    match shape {
+        Shape::Fixed(n) => take(input, *n).map(drop),
+        Shape::Compact => {
+            let first = *input.first().ok_or("not enough data")?;
+            let len = match first & 3 {
+                0 => 1,
+                1 => 2,
+                2 => 4,
+                _ => usize::from(first >> 2) + 5,
+            };
+            take(input, len).map(drop)
+        }
+        Shape::Seq(item) => {
+            let len = Compact::<u32>::decode(input).map_err(|e| e.to_string())?.0 as usize;
+            match item.as_ref() {
+                Shape::Fixed(n) => take(input, len.checked_mul(*n).ok_or("sequence too long")?).map(drop),
+                other => (0..len).try_for_each(|_| skip(other, input)),
+            }
+        }
+        Shape::All(shapes) => shapes.iter().try_for_each(|s| skip(s, input)),
+        Shape::Variant(table) => {
+            let index = take(input, 1)?[0];
+            match &table[usize::from(index)] {
+                Some(fields) => skip(fields, input),
+                None => Err(format!("no variant {index}")),
+            }
+        }
+    }
+}
+
+fn read(kind: Num, input: &mut &[u8]) -> Result<i128, String> {
+    Ok(match kind {
+        Num::Unsigned(n) => {
+            let mut le = [0u8; 16];
+            le[..n].copy_from_slice(take(input, n)?);
+            i128::try_from(u128::from_le_bytes(le)).map_err(|_| "integer wider than i128")?
+        }
+        Num::Signed(n) => {
+            let bytes = take(input, n)?;
+            let fill = if bytes[n - 1] & 0x80 != 0 { 0xff } else { 0 };
+            let mut le = [fill; 16];
+            le[..n].copy_from_slice(bytes);
+            i128::from_le_bytes(le)
+        }
+        Num::Compact => {
+            let v = Compact::<u128>::decode(input).map_err(|e| e.to_string())?.0;
+            i128::try_from(v).map_err(|_| "integer wider than i128")?
+        }
+    })
 }

@@ -169,7 +169,11 @@ pub async fn read_pools(
             loop {
                 let bytes =
                     node.runtime_call(number, hash, "SubnetInfoRuntimeApi_get_all_dynamic_info", &[]).await?;
-                match super::dynamic_info::decode(md.types(), ty, &bytes) {
+                let decoded = match &plan.dynamic_layout {
+                    Some(layout) => layout.decode(&bytes),
+                    None => super::dynamic_info::decode(md.types(), ty, &bytes),
+                };
+                match decoded {
                     Ok(rows) => break rows,
                     Err(reason) if attempt == READ_ATTEMPTS => {
                         failures.push(StateFailure {
