@@ -1,6 +1,6 @@
 //! The indexer's PostgreSQL side: chain identity, the single-writer lock, resume point, cached
-//! runtimes, and batch writes (binary `COPY` into staging tables, `INSERT … ON CONFLICT DO
-//! NOTHING`, checkpoint and `NOTIFY` in the same transaction; the tables are in [`copy`]).
+//! runtimes, and batch writes (binary `COPY` straight into the tables, with the checkpoint and
+//! `NOTIFY` in the same transaction; the tables are in [`copy`]).
 
 mod copy;
 pub mod numeric;

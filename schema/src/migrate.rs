@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_ledger_pools_metagraph",
         sql: include_str!("../migrations/0002_ledger_pools_metagraph.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_write_path_indexes",
+        sql: include_str!("../migrations/0003_write_path_indexes.sql"),
+    },
 ];
 
 /// Key of the advisory lock held while migrating ("taoscope" in ASCII).
