@@ -48,6 +48,17 @@ pub enum Command {
     /// Measure throughput and print figures.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Replay Yuma Consensus over epochs given as JSON and print the results as JSON.
+    Yuma(YumaArgs),
+}
+
+/// `taoscope yuma`.
+#[derive(Debug, Args)]
+pub struct YumaArgs {
+    /// The input JSON (`-` for standard input): version (yuma2|yuma3), kappa, bond_penalty,
+    /// bonds_moving_average, liquid_alpha, max_validators and epochs of stake and weights.
+    #[arg(long)]
+    pub input: std::path::PathBuf,
 }
 
 /// `taoscope bench`.

@@ -8,6 +8,7 @@ pub mod metadata;
 pub mod migrate;
 pub mod serve;
 pub mod up;
+pub mod yuma;
 
 use std::net::SocketAddr;
 

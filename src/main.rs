@@ -56,6 +56,7 @@ async fn main() -> ExitCode {
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Metadata(args) => commands::metadata::run(args),
         Command::Bench(args) => commands::bench::run(args).await,
+        Command::Yuma(args) => commands::yuma::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,5 @@
-//! Yuma Consensus epoch, "Yuma 2" (`Yuma3On = false`, the default through the eras we simulate).
+//! Yuma Consensus epoch: "Yuma 2" (`Yuma3On = false`, the default through the eras we simulate)
+//! and "Yuma 3".
 //!
 //! Follows `epoch` in `epoch/run_epoch.rs` of v2.0.0 (spec 233) and its successors up to spec 422
 //! (rule changes in [`params`]). Steps, per CHAIN.md §3.4:
@@ -20,8 +21,11 @@
 //! [`epoch`] computes in `f64`: normalised vectors agree with the chain's `I32F32` to ~1e-6, u16
 //! outputs and stored bonds to a unit, rao amounts to ~1e-5 relative (the chain's truncations of
 //! stored bonds accumulate; `test_bonds`: ≤ 2_074 of 1e9 rao). [`epoch_with::<I32F32>`](epoch_with)
-//! reproduces the chain's fixed-point arithmetic bit for bit. Not modelled: Yuma3 and liquid alpha, commit-reveal column masks
-//! (pass revealed weights), and stake composition (pass the stake the chain would use:
+//! reproduces the chain's fixed-point arithmetic bit for bit (liquid alpha's `exp` aside, taken
+//! in `f64`). Yuma 3 ([`BondsModel::Yuma3`], HEAD `Yuma3On`) replaces step 8: bonds kept as
+//! proportions, `B ← (1 − α)·B + α·W_b` clamped at 1 (per entry with liquid alpha), dividends
+//! `(B̂ · I) ∘ active stake` normalised. Not modelled: commit-reveal column masks (pass revealed
+//! weights), and stake composition (pass the stake the chain would use:
 //! alpha + TaoWeight·root, with child/parent inheritance already applied).
 
 pub mod params;
@@ -33,7 +37,7 @@ mod sparse;
 mod vector;
 
 pub use fixed32::I32F32;
-pub use params::{BondsMask, OwnerRule, PermitRule, YumaParams, YumaRules};
+pub use params::{BondsMask, BondsModel, LiquidAlpha, OwnerRule, PermitRule, YumaParams, YumaRules};
 pub use scalar::Scalar;
 
 use sparse::SparseMatrix;
@@ -98,7 +102,7 @@ pub struct EpochOutput {
     pub emission: Vec<u64>,
 }
 
-/// Runs one Yuma 2 epoch in `f64`.
+/// Runs one epoch in `f64`.
 pub fn epoch(input: &EpochInput<'_>) -> EpochOutput {
     epoch_with::<f64>(input)
 }
@@ -108,9 +112,29 @@ fn per_uid<T: Copy + Default>(values: &[T], n: usize) -> Vec<T> {
     (0..n).map(|i| values.get(i).copied().unwrap_or_default()).collect()
 }
 
-/// Runs one Yuma 2 epoch in the number type `S` (`f64`, or [`I32F32`] for the chain's exact
+/// The epoch's normalised vectors at full precision (the chain stores them as u16).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EpochProportions {
+    /// Consensus per uid.
+    pub consensus: Vec<f64>,
+    /// Incentive per uid (sums to 1, or all 0).
+    pub incentive: Vec<f64>,
+    /// Dividends per uid (sums to 1, or all 0).
+    pub dividends: Vec<f64>,
+    /// Validator trust per uid.
+    pub validator_trust: Vec<f64>,
+    /// Each uid's share of the epoch emission (normalised `I + D`, or the stake fallback).
+    pub emission_share: Vec<f64>,
+}
+
+/// Runs one epoch in the number type `S` (`f64`, or [`I32F32`] for the chain's exact
 /// fixed-point results).
 pub fn epoch_with<S: Scalar>(input: &EpochInput<'_>) -> EpochOutput {
+    epoch_detailed::<S>(input).0
+}
+
+/// Runs one epoch in `S` and also returns its normalised vectors at full precision.
+pub fn epoch_detailed<S: Scalar>(input: &EpochInput<'_>) -> (EpochOutput, EpochProportions) {
     let n = input.stake.len();
     let params = &input.params;
     let rules = &params.rules;
@@ -167,22 +191,54 @@ pub fn epoch_with<S: Scalar>(input: &EpochInput<'_>) -> EpochOutput {
 
     // 8. Bonds and dividends.
     let weights_for_bonds = weights.interpolate(&clipped, S::proportion_u16(params.bonds_penalty));
-    let stored_bonds = SparseMatrix::<S>::from_u16_rows(input.bonds, n);
-    let mut bonds = match rules.bonds_mask {
-        BondsMask::ValidatorLastUpdate => stored_bonds.mask_pairs(&last_update, &registered, |u, r| u <= r),
+    let registered_since = |stored: SparseMatrix<S>| match rules.bonds_mask {
+        BondsMask::ValidatorLastUpdate => stored.mask_pairs(&last_update, &registered, |u, r| u <= r),
         BondsMask::RegisteredSince(block) => {
             let last_epoch = vec![block; n];
-            stored_bonds.mask_pairs(&last_epoch, &registered, |b, r| b <= r)
+            stored.mask_pairs(&last_epoch, &registered, |b, r| b <= r)
         }
     };
-    bonds.col_normalize();
-    let mut bonds_delta = weights_for_bonds.row_hadamard(&active_stake);
-    bonds_delta.col_normalize();
-    let mut ema_bonds =
-        SparseMatrix::ema(&bonds_delta, &bonds, S::bonds_ema_alpha(params.bonds_moving_average));
-    ema_bonds.col_normalize();
-    let mut dividends = ema_bonds.matmul_transpose(&incentive);
-    vector::normalize(&mut dividends);
+    let (dividends, ema_bonds) = match params.bonds_model {
+        BondsModel::Yuma2 => {
+            let mut bonds = registered_since(SparseMatrix::<S>::from_u16_rows(input.bonds, n));
+            bonds.col_normalize();
+            let mut bonds_delta = weights_for_bonds.row_hadamard(&active_stake);
+            bonds_delta.col_normalize();
+            let mut ema_bonds =
+                SparseMatrix::ema(&bonds_delta, &bonds, S::bonds_ema_alpha(params.bonds_moving_average));
+            ema_bonds.col_normalize();
+            let mut dividends = ema_bonds.matmul_transpose(&incentive);
+            vector::normalize(&mut dividends);
+            // Stored column-max-upscaled.
+            ema_bonds.col_max_upscale();
+            (dividends, ema_bonds)
+        }
+        BondsModel::Yuma3 { liquid_alpha } => {
+            let bonds = registered_since(SparseMatrix::<S>::from_u16_proportion_rows(input.bonds, n));
+            let ema_bonds = match liquid_alpha {
+                Some(liquid) if consensus.iter().any(|&c| c != S::ZERO) => {
+                    SparseMatrix::ema_per_entry(&weights_for_bonds, &bonds, |i| {
+                        let w = weights_for_bonds.dense_row(&weights_for_bonds.rows()[i]);
+                        let b = bonds.dense_row(&bonds.rows()[i]);
+                        (0..n).map(|j| liquid_alpha_value(&liquid, consensus[j], w[j], b[j])).collect()
+                    })
+                }
+                _ => SparseMatrix::ema(
+                    &weights_for_bonds,
+                    &bonds,
+                    S::bonds_ema_alpha(params.bonds_moving_average),
+                ),
+            };
+            let mut normalized = ema_bonds.clone();
+            normalized.col_normalize();
+            let per_validator = normalized.matmul_transpose(&incentive);
+            let mut dividends: Vec<S> =
+                per_validator.iter().zip(&active_stake).map(|(&b, &s)| b.times(s)).collect();
+            vector::normalize(&mut dividends);
+            // Stored as proportions.
+            (dividends, ema_bonds)
+        }
+    };
 
     // 9. Emission.
     let combined: Vec<S> = incentive.iter().zip(&dividends).map(|(&i, &d)| i.plus(d)).collect();
@@ -202,7 +258,6 @@ pub fn epoch_with<S: Scalar>(input: &EpochInput<'_>) -> EpochOutput {
     let rao = |shares: &[S]| -> Vec<u64> { shares.iter().map(|s| s.share_of(input.emission)).collect() };
 
     // Bonds to store.
-    ema_bonds.col_max_upscale();
     let stored: Vec<Vec<(u16, u16)>> = (0..n)
         .map(|i| {
             if new_permits[i] {
@@ -216,7 +271,15 @@ pub fn epoch_with<S: Scalar>(input: &EpochInput<'_>) -> EpochOutput {
         .collect();
 
     let to_u16 = |x: &[S]| -> Vec<u16> { x.iter().map(|v| v.to_u16_proportion()).collect() };
-    EpochOutput {
+    let to_f64 = |x: &[S]| -> Vec<f64> { x.iter().map(|v| v.to_f64()).collect() };
+    let proportions = EpochProportions {
+        consensus: to_f64(&consensus),
+        incentive: to_f64(&incentive),
+        dividends: to_f64(&dividends),
+        validator_trust: to_f64(&validator_trust),
+        emission_share: to_f64(&combined_share),
+    };
+    let output = EpochOutput {
         active,
         stake_weight: to_u16(&stake),
         rank: to_u16(&ranks),
@@ -231,5 +294,31 @@ pub fn epoch_with<S: Scalar>(input: &EpochInput<'_>) -> EpochOutput {
         server_emission: rao(&server_share),
         validator_emission: rao(&validator_share),
         emission: rao(&combined_share),
-    }
+    };
+    (output, proportions)
+}
+
+/// Liquid alpha's EMA factor for one validator–miner pair (`alpha_sigmoid`): the distance the
+/// weight is ahead of consensus when buying (weight ≥ bond) or behind the bond when selling,
+/// through a sigmoid centred at 0.5, mapped into `[alpha_low, alpha_high]`. The chain's `exp` is
+/// taken in `f64` (clamped to ±20 like `exp_safe`).
+fn liquid_alpha_value<S: Scalar>(liquid: &LiquidAlpha, consensus: S, weight: S, bond: S) -> S {
+    let clamp = |x: S, lo: S, hi: S| {
+        if x < lo {
+            lo
+        } else if x > hi {
+            hi
+        } else {
+            x
+        }
+    };
+    let diff = if weight >= bond {
+        clamp(weight.minus(consensus), S::ZERO, S::ONE)
+    } else {
+        clamp(bond.minus(weight), S::ZERO, S::ONE)
+    };
+    let (low, high) = (S::proportion_u16(liquid.alpha_low), S::proportion_u16(liquid.alpha_high));
+    let exponent = (-f64::from(liquid.steepness) / 100.0 * (diff.to_f64() - 0.5)).clamp(-20.0, 20.0);
+    let sigmoid = S::ONE.over(S::ONE.plus(S::from_f64(exponent.exp())));
+    clamp(low.plus(sigmoid.times(high.minus(low))), low, high)
 }

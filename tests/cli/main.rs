@@ -6,3 +6,4 @@ mod crash;
 mod metadata;
 mod support;
 mod up;
+mod yuma;

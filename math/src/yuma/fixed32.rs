@@ -103,6 +103,11 @@ impl Scalar for I32F32 {
     fn to_f64(self) -> f64 {
         self.0 as f64 / (1u64 << FRAC) as f64
     }
+
+    fn from_f64(v: f64) -> Self {
+        // `as` saturates at the i64 bounds and maps NaN to 0.
+        I32F32((v * (1u64 << FRAC) as f64).round() as i64)
+    }
 }
 
 #[cfg(test)]

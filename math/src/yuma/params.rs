@@ -98,6 +98,32 @@ impl YumaRules {
     }
 }
 
+/// Liquid alpha (`LiquidAlphaOn`): a bonds EMA factor per validator–miner pair, from a sigmoid
+/// of how far the validator's weight is ahead of consensus (buying) or behind its bond (selling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LiquidAlpha {
+    /// `AlphaValues.0` as a u16 proportion (default 45_875 ≈ 0.7).
+    pub alpha_low: u16,
+    /// `AlphaValues.1` as a u16 proportion (default 58_982 ≈ 0.9).
+    pub alpha_high: u16,
+    /// `AlphaSigmoidSteepness` (default 1000).
+    pub steepness: i16,
+}
+
+/// How bonds evolve and pay dividends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BondsModel {
+    /// Yuma 2 (`Yuma3On = false`): `ΔB = W_b ∘ S` column-normalised, one EMA factor, bonds stored
+    /// column-max-upscaled, dividends `B · I`.
+    Yuma2,
+    /// Yuma 3 (`Yuma3On = true`): bonds kept as proportions, `B ← (1 − α)·B + α·W_b` clamped at 1
+    /// (per entry with liquid alpha, else `α = 1 − bma`), dividends `(B̂ · I) ∘ active stake`.
+    Yuma3 {
+        /// Liquid alpha when `LiquidAlphaOn`.
+        liquid_alpha: Option<LiquidAlpha>,
+    },
+}
+
 /// Subnet hyperparameters used by the epoch, plus the runtime rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct YumaParams {
@@ -115,6 +141,8 @@ pub struct YumaParams {
     pub stake_threshold: u64,
     /// Runtime-dependent rules.
     pub rules: YumaRules,
+    /// Yuma 2 or Yuma 3 bonds.
+    pub bonds_model: BondsModel,
 }
 
 impl YumaParams {
@@ -127,6 +155,7 @@ impl YumaParams {
         bonds_penalty: 0,
         stake_threshold: 0,
         rules: YumaRules::V2_0_0,
+        bonds_model: BondsModel::Yuma2,
     };
 
     /// Defaults of v3.1.6 (spec 283): bonds penalty 65535 and the spec-283 rules for an epoch at

@@ -44,6 +44,9 @@ pub trait Scalar: Copy + PartialOrd + Debug {
     fn share_of(self, amount: u64) -> u64;
     /// The value as `f64`.
     fn to_f64(self) -> f64;
+    /// The nearest value to `v` (saturating; NaN gives 0). Used only where the chain calls a
+    /// transcendental function (liquid alpha's `exp`).
+    fn from_f64(v: f64) -> Self;
 }
 
 impl Scalar for f64 {
@@ -103,6 +106,10 @@ impl Scalar for f64 {
 
     fn to_f64(self) -> f64 {
         self
+    }
+
+    fn from_f64(v: f64) -> Self {
+        if v.is_nan() { 0.0 } else { v }
     }
 }
 

@@ -32,6 +32,17 @@ impl<S: Scalar> SparseMatrix<S> {
         Self { n, rows }
     }
 
+    /// Reads stored u16 rows as proportions (`v / 65535`, Yuma 3 bonds), keeping columns `< n`.
+    pub(crate) fn from_u16_proportion_rows(rows: &[Vec<(u16, u16)>], n: usize) -> Self {
+        let mut m = Self::from_u16_rows(rows, n);
+        for row in &mut m.rows {
+            for (_, v) in row.iter_mut() {
+                *v = v.over(S::from_u16(u16::MAX));
+            }
+        }
+        m
+    }
+
     /// The rows.
     pub(crate) fn rows(&self) -> &[Vec<(u16, S)>] {
         &self.rows
@@ -198,7 +209,7 @@ impl<S: Scalar> SparseMatrix<S> {
     }
 
     /// A row as a dense vector (for a duplicated column the last entry wins, as on chain).
-    fn dense_row(&self, row: &[(u16, S)]) -> Vec<S> {
+    pub(crate) fn dense_row(&self, row: &[(u16, S)]) -> Vec<S> {
         let mut dense = vec![S::ZERO; self.n];
         for &(j, v) in row {
             dense[usize::from(j)] = v;
@@ -242,6 +253,40 @@ impl<S: Scalar> SparseMatrix<S> {
                     .enumerate()
                     .filter(|(_, v)| **v > S::ZERO)
                     .map(|(j, &v)| (column(j), v))
+                    .collect()
+            })
+            .collect();
+        new.with_rows(rows)
+    }
+
+    /// `(1 − α_ij)·old_ij + α_ij·new_ij` clamped to `[0, 1]`, only for the entries of `new`'s rows
+    /// (`mat_ema_alpha_sparse`: a column absent from a validator's new row loses its bond).
+    /// `alphas(i)` gives row `i`'s factors, one per column.
+    pub(crate) fn ema_per_entry(new: &Self, old: &Self, alphas: impl Fn(usize) -> Vec<S>) -> Self {
+        let rows = new
+            .rows
+            .iter()
+            .zip(&old.rows)
+            .enumerate()
+            .map(|(i, (new_row, old_row))| {
+                if new_row.is_empty() {
+                    return Vec::new();
+                }
+                let alpha = alphas(i);
+                let mut decayed = vec![S::ZERO; new.n];
+                for &(j, v) in old_row {
+                    decayed[usize::from(j)] = S::ONE.minus(alpha[usize::from(j)]).times(v);
+                }
+                new_row
+                    .iter()
+                    .filter_map(|&(j, v)| {
+                        let a = alpha[usize::from(j)];
+                        let increment = a.times(v);
+                        let increment = if increment > S::ZERO { increment } else { S::ZERO };
+                        let sum = decayed[usize::from(j)].plus(increment);
+                        let value = if sum < S::ONE { sum } else { S::ONE };
+                        (value > S::ZERO).then_some((j, value))
+                    })
                     .collect()
             })
             .collect();
