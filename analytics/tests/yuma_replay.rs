@@ -111,6 +111,36 @@ fn yuma3_kappa_moves_second() {
     check(&yuma3_scenario(&weights), &bonds, &dividends);
 }
 
+#[test]
+fn yuma3_kappa_moves_last() {
+    // test_yuma_3_kappa_moves_last (HEAD L3040): the big validator moves last.
+    let weights = [
+        ALL_ON_1,
+        [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]],
+        [[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]],
+        ALL_ON_2,
+        ALL_ON_2,
+        ALL_ON_2,
+    ];
+    let bonds = [
+        [[0.1013, 0.0], [0.1013, 0.0], [0.1013, 0.0]],
+        [[0.1924, 0.0], [0.0908, 0.2987], [0.1924, 0.0]],
+        [[0.2742, 0.0], [0.0815, 0.5081], [0.1715, 0.2987]],
+        [[0.2416, 0.1013], [0.0731, 0.5580], [0.1531, 0.3697]],
+        [[0.2141, 0.1924], [0.0656, 0.6028], [0.1369, 0.4336]],
+        [[0.1903, 0.2742], [0.0588, 0.6430], [0.1225, 0.4910]],
+    ];
+    let dividends = [
+        [0.8000, 0.1000, 0.1000, 0.0, 0.0],
+        [0.8446, 0.0498, 0.1056, 0.0, 0.0],
+        [0.8966, 0.0333, 0.0701, 0.0, 0.0],
+        [0.4663, 0.3210, 0.2127, 0.0, 0.0],
+        [0.5976, 0.2340, 0.1683, 0.0, 0.0],
+        [0.6592, 0.1932, 0.1475, 0.0, 0.0],
+    ];
+    check(&yuma3_scenario(&weights), &bonds, &dividends);
+}
+
 /// The real netuid 15 metagraph (finney block 4,769,998: 256 uids, 20 validators' weights), three
 /// epochs with the same stake and weights so bonds build up, under both Yumas.
 #[test]
