@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use taoscope_math::yuma::{
     BondsMask, BondsModel, EpochInput, I32F32, LiquidAlpha, OwnerRule, PermitRule, YumaParams, YumaRules,
-    epoch_detailed,
+    epoch_detailed, permits_by_stake,
 };
 
 /// Why an input cannot be replayed.
@@ -152,14 +152,13 @@ pub fn replay(input: &ReplayInput) -> Result<ReplayOutput, ReplayError> {
         let stake = stake_rao(&spec.stake).map_err(bad)?;
         let weights = weight_rows(&spec.weights, n).map_err(bad)?;
         bonds.resize(n, Vec::new());
-        bonds.truncate(n);
         let previous_permits = match (&spec.validator_permits, &permits) {
             (Some(given), _) if given.len() != n => {
                 return Err(bad(format!("validator_permits has {} entries for {n} uids", given.len())));
             }
             (Some(given), _) => given.clone(),
             (None, Some(carried)) => (0..n).map(|i| carried.get(i).copied().unwrap_or(false)).collect(),
-            (None, None) => top_stake(&stake, usize::from(input.max_validators)),
+            (None, None) => permits_by_stake::<I32F32>(&stake, input.max_validators),
         };
         let block = FIRST_BLOCK + index as u64 * (u64::from(TEMPO) + 1);
         let epoch_params = YumaParams {
@@ -326,16 +325,4 @@ fn weight_rows(
         rows[uid] = quantised;
     }
     Ok(rows)
-}
-
-/// The `k` uids with the most non-zero stake (ties: the higher uid wins, like the chain's stable
-/// sort).
-fn top_stake(stake: &[u64], k: usize) -> Vec<bool> {
-    let mut order: Vec<usize> = (0..stake.len()).filter(|&i| stake[i] > 0).collect();
-    order.sort_by_key(|&i| (std::cmp::Reverse(stake[i]), std::cmp::Reverse(i)));
-    let mut permits = vec![false; stake.len()];
-    for &i in order.iter().take(k) {
-        permits[i] = true;
-    }
-    permits
 }

@@ -192,9 +192,15 @@ fn arg_str<'a>(args: &'a [Value], i: usize, what: &str) -> Result<&'a str, Error
 
 /// The block `hash` names, or the best block when absent.
 fn at(chain: &Chain, hash: Option<[u8; 32]>) -> Result<Arc<StoredBlock>, ErrorObjectOwned> {
+    find(chain, hash).ok_or_else(|| unknown_block(&hash.unwrap_or_default()))
+}
+
+/// The block with `hash` (the best block for `None`), or `None` when unknown (header and block
+/// queries answer `null` rather than an error).
+fn find(chain: &Chain, hash: Option<[u8; 32]>) -> Option<Arc<StoredBlock>> {
     match hash {
-        None => Ok(chain.best()),
-        Some(h) => chain.block_by_hash(&h).ok_or_else(|| unknown_block(&h)),
+        None => Some(chain.best()),
+        Some(h) => chain.block_by_hash(&h),
     }
 }
 
@@ -352,25 +358,13 @@ fn register_methods(m: &mut RpcModule<Ctx>) -> Result<(), jsonrpsee::core::Regis
     m.register_method("chain_getHeader", |p, d, _| -> Result<Option<Box<RawValue>>, ErrorObjectOwned> {
         let a = args(&p)?;
         let hash = parse_hash(arg(&a, 0))?;
-        let block = {
-            let chain = d.devnet.chain();
-            match hash {
-                None => Some(chain.best()),
-                Some(h) => chain.block_by_hash(&h),
-            }
-        };
+        let block = find(&d.devnet.chain(), hash);
         Ok(block.map(|b| b.header_json()))
     })?;
     m.register_method("chain_getBlock", |p, d, _| -> Result<Option<Box<RawValue>>, ErrorObjectOwned> {
         let a = args(&p)?;
         let hash = parse_hash(arg(&a, 0))?;
-        let block = {
-            let chain = d.devnet.chain();
-            match hash {
-                None => Some(chain.best()),
-                Some(h) => chain.block_by_hash(&h),
-            }
-        };
+        let block = find(&d.devnet.chain(), hash);
         Ok(block.map(|b| block_json(&b, &d.dice)))
     })?;
 

@@ -126,11 +126,7 @@ impl StatePlan {
     /// Plans reads for the runtime described by `md`.
     pub fn new(md: &Metadata, source: PoolSource) -> StatePlan {
         let st = |name| Item::lookup(md, "SubtensorModule", name);
-        let dynamic_info = md
-            .runtime_api_trait_by_name("SubnetInfoRuntimeApi")
-            .and_then(|api| api.method_by_name("get_all_dynamic_info"))
-            .filter(|m| m.inputs().len() == 0 && source == PoolSource::Auto)
-            .map(|m| m.output_ty());
+        let dynamic_info = dynamic_info::answer_type(md).filter(|_| source == PoolSource::Auto);
         StatePlan {
             dynamic_info,
             dynamic_layout: dynamic_info.and_then(|ty| dynamic_info::Layout::compile(md.types(), ty)),

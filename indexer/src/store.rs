@@ -8,6 +8,7 @@ pub mod numeric;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use taoscope_schema::tables::BLOCK_TABLES;
 use tokio_postgres::{Client, NoTls};
 
 use crate::decode::Runtime;
@@ -41,21 +42,6 @@ const ENSURE_PARTITIONS: &str = "SELECT taoscope_ensure_partitions($1, $2)";
 const NOTIFY: &str = "SELECT pg_notify($1, $2)";
 
 const SELECT_RECENT: &str = "SELECT number, hash FROM blocks ORDER BY number DESC LIMIT $1";
-/// Every table with per-block rows, and its block column (rolled back on a reorg).
-const BLOCK_TABLES: &[(&str, &str)] = &[
-    ("extrinsics", "block_number"),
-    ("events", "block_number"),
-    ("stake_ledger", "block_number"),
-    ("stake_movements", "block_number"),
-    ("registrations", "block_number"),
-    ("weights_set", "block_number"),
-    ("pool_state", "block_number"),
-    ("epochs", "block_number"),
-    ("metagraph", "block_number"),
-    ("decode_failures", "block_number"),
-    ("blocks", "number"),
-];
-
 /// A runtime learned but not yet recorded with its metadata.
 #[derive(Clone)]
 pub struct NewRuntime {
@@ -193,8 +179,8 @@ impl Store {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         let mut removed = 0;
-        for (table, column) in BLOCK_TABLES {
-            // Table and column names come from the closed list above, never from input.
+        for (table, column) in BLOCK_TABLES.iter().rev() {
+            // Table and column names come from a closed list, never from input.
             let n = tx.execute(&format!("DELETE FROM {table} WHERE {column} > $1"), &[&to_i64(keep)]).await?;
             if *table == "blocks" {
                 removed = n;

@@ -54,7 +54,7 @@ async fn truncated_events_are_a_failure_not_fewer_events() {
 
 #[tokio::test]
 async fn the_compiled_dynamic_info_layout_reads_what_the_type_walk_reads() {
-    use taoscope_indexer::state::dynamic_info::{Layout, decode};
+    use taoscope_indexer::state::dynamic_info::{Layout, answer_type, decode};
     let devnet = Devnet::new(DevnetConfig {
         subnets: 16,
         prebuilt: 40,
@@ -75,11 +75,7 @@ async fn the_compiled_dynamic_info_layout_reads_what_the_type_walk_reads() {
             Runtime::from_metadata_bytes(version.spec_version, version.transaction_version, &metadata)
                 .unwrap();
         let md = &runtime.metadata;
-        let Some(ty) = md
-            .runtime_api_trait_by_name("SubnetInfoRuntimeApi")
-            .and_then(|api| api.method_by_name("get_all_dynamic_info"))
-            .map(|m| m.output_ty())
-        else {
+        let Some(ty) = answer_type(md) else {
             continue;
         };
         let layout = Layout::compile(md.types(), ty).expect("the devnet's DynamicInfo compiles");

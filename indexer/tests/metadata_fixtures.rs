@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use parity_scale_codec::{Compact, Encode};
 use serde_json::Value as Json;
 use taoscope_indexer::inspect::{self, InspectError, Loaded};
+use taoscope_indexer::state::dynamic_info::answer_type;
 
 /// A blob and what its name says: `{chain}_spec{spec}_v{version}.scale`.
 struct Blob {
@@ -205,11 +206,7 @@ fn every_real_dynamic_info_type_compiles_to_a_layout() {
     for blob in &blobs {
         let loaded = load(blob);
         let md = &loaded.metadata;
-        let Some(ty) = md
-            .runtime_api_trait_by_name("SubnetInfoRuntimeApi")
-            .and_then(|api| api.method_by_name("get_all_dynamic_info"))
-            .map(|m| m.output_ty())
-        else {
+        let Some(ty) = answer_type(md) else {
             continue;
         };
         assert!(

@@ -107,6 +107,12 @@ pub fn epoch(input: &EpochInput<'_>) -> EpochOutput {
     epoch_with::<f64>(input)
 }
 
+/// The validator permits an epoch grants on `stake` (rao): the `max_validators` largest non-zero
+/// normalised stakes (spec ≥ 273 rule; ties drop the lower uid), computed in `S`.
+pub fn permits_by_stake<S: Scalar>(stake: &[u64], max_validators: u16) -> Vec<bool> {
+    vector::top_k(&S::normalized_stake(stake), usize::from(max_validators), true)
+}
+
 /// Pads or truncates a per-uid slice to `n` entries.
 fn per_uid<T: Copy + Default>(values: &[T], n: usize) -> Vec<T> {
     (0..n).map(|i| values.get(i).copied().unwrap_or_default()).collect()

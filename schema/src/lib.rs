@@ -7,6 +7,7 @@
 
 pub mod migrate;
 pub mod ss58;
+pub mod tables;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod types;

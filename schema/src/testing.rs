@@ -152,29 +152,12 @@ pub fn fixtures_dir() -> Option<std::path::PathBuf> {
     None
 }
 
-/// Every table an indexer writes.
-pub const INDEXED_TABLES: &[&str] = &[
-    "chain",
-    "runtime_versions",
-    "blocks",
-    "extrinsics",
-    "events",
-    "stake_ledger",
-    "stake_movements",
-    "registrations",
-    "weights_set",
-    "pool_state",
-    "epochs",
-    "metagraph",
-    "decode_failures",
-    "indexer_progress",
-];
-
 /// Row count and checksum of every indexed table, ignoring bookkeeping timestamps (when rows
 /// were written differs between runs; what was written must not).
 pub async fn table_digests(client: &Client) -> std::collections::BTreeMap<String, (i64, String)> {
     let mut out = std::collections::BTreeMap::new();
-    for t in INDEXED_TABLES {
+    let block_tables = crate::tables::BLOCK_TABLES.iter().map(|(t, _)| t);
+    for t in crate::tables::BOOKKEEPING_TABLES.iter().chain(block_tables) {
         let sql = format!(
             "SELECT count(*), coalesce(md5(string_agg(j::text, '|' ORDER BY j::text)), '')
              FROM (SELECT to_jsonb(t) - ARRAY['indexed_at', 'updated_at', 'seen_at', 'recorded_at',

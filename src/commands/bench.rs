@@ -11,23 +11,10 @@ use anyhow::Context;
 use futures::{SinkExt, TryStreamExt};
 use serde_json::json;
 use taoscope_indexer::{Indexer, IndexerConfig};
+use taoscope_schema::tables::BLOCK_TABLES;
 use tokio_postgres::NoTls;
 
 use crate::cli::{BenchCmd, BenchIndexArgs};
-
-/// The tables an indexing run fills, in write order.
-const TABLES: &[&str] = &[
-    "blocks",
-    "extrinsics",
-    "events",
-    "stake_ledger",
-    "stake_movements",
-    "registrations",
-    "weights_set",
-    "pool_state",
-    "epochs",
-    "metagraph",
-];
 
 /// Runs the command.
 pub async fn run(args: BenchCmd) -> anyhow::Result<()> {
@@ -106,7 +93,7 @@ async fn admin(base: &str) -> anyhow::Result<tokio_postgres::Client> {
 async fn rows_in(url: &str) -> anyhow::Result<u64> {
     let client = admin(url).await?;
     let mut total = 0u64;
-    for t in TABLES {
+    for (t, _) in BLOCK_TABLES {
         let n: i64 = client.query_one(&format!("SELECT count(*) FROM {t}"), &[]).await?.get(0);
         total += n as u64;
     }
@@ -124,7 +111,7 @@ async fn copy_limit(from: &str, to: &str, last_block: u64) -> anyhow::Result<f64
     let mut timed = std::time::Duration::ZERO;
     let mut rows = 0u64;
     // Runtimes first: blocks reference them.
-    for t in std::iter::once(&"runtime_versions").chain(TABLES) {
+    for t in std::iter::once(&"runtime_versions").chain(BLOCK_TABLES.iter().map(|(t, _)| t)) {
         let out = source.copy_out(&format!("COPY (SELECT * FROM {t}) TO STDOUT (FORMAT binary)")).await?;
         let chunks: Vec<bytes::Bytes> = out.try_collect().await?;
         let started = Instant::now();

@@ -18,6 +18,15 @@ use subxt::ext::scale_decode::{Error, Visitor};
 
 use super::pools::PoolRow;
 
+/// The answer type of the runtime's `SubnetInfoRuntimeApi.get_all_dynamic_info` (taking no
+/// arguments), if the runtime has it.
+pub fn answer_type(md: &subxt::metadata::Metadata) -> Option<u32> {
+    md.runtime_api_trait_by_name("SubnetInfoRuntimeApi")
+        .and_then(|api| api.method_by_name("get_all_dynamic_info"))
+        .filter(|m| m.inputs().len() == 0)
+        .map(|m| m.output_ty())
+}
+
 /// Decodes a whole answer of type `ty`; every byte must be used.
 pub fn decode(types: &PortableRegistry, ty: u32, bytes: &[u8]) -> Result<Vec<PoolRow>, String> {
     let mut input = bytes;

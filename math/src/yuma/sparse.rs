@@ -17,30 +17,25 @@ impl<S: Scalar> SparseMatrix<S> {
     /// Reads stored u16 rows as raw integers (`I32F32::from_num(u16)`), keeping columns `< n`.
     /// Missing rows are empty; rows beyond `n` are ignored.
     pub(crate) fn from_u16_rows(rows: &[Vec<(u16, u16)>], n: usize) -> Self {
+        Self::read_u16_rows(rows, n, S::from_u16)
+    }
+
+    /// Reads stored u16 rows as proportions (`v / 65535`, Yuma 3 bonds), keeping columns `< n`.
+    pub(crate) fn from_u16_proportion_rows(rows: &[Vec<(u16, u16)>], n: usize) -> Self {
+        Self::read_u16_rows(rows, n, S::proportion_u16)
+    }
+
+    fn read_u16_rows(rows: &[Vec<(u16, u16)>], n: usize, value: fn(u16) -> S) -> Self {
         let rows = (0..n)
             .map(|i| {
                 rows.get(i)
                     .map(|row| {
-                        row.iter()
-                            .filter(|(j, _)| usize::from(*j) < n)
-                            .map(|&(j, v)| (j, S::from_u16(v)))
-                            .collect()
+                        row.iter().filter(|(j, _)| usize::from(*j) < n).map(|&(j, v)| (j, value(v))).collect()
                     })
                     .unwrap_or_default()
             })
             .collect();
         Self { n, rows }
-    }
-
-    /// Reads stored u16 rows as proportions (`v / 65535`, Yuma 3 bonds), keeping columns `< n`.
-    pub(crate) fn from_u16_proportion_rows(rows: &[Vec<(u16, u16)>], n: usize) -> Self {
-        let mut m = Self::from_u16_rows(rows, n);
-        for row in &mut m.rows {
-            for (_, v) in row.iter_mut() {
-                *v = v.over(S::from_u16(u16::MAX));
-            }
-        }
-        m
     }
 
     /// The rows.
