@@ -40,6 +40,9 @@ pub enum Command {
     Index(IndexArgs),
     /// Serve the GraphQL API over an indexed database.
     Serve(ServeArgs),
+    /// Compute candles, emissions, flows, rankings and the Yuma audit from what has been indexed
+    /// since the last run (one JSON report per run).
+    Analytics(AnalyticsArgs),
     /// Apply the database migrations.
     Migrate(DatabaseArgs),
     /// Inspect a runtime metadata blob, or decode a storage key and value with it.
@@ -50,6 +53,28 @@ pub enum Command {
     Bench(BenchCmd),
     /// Replay Yuma Consensus over epochs given as JSON and print the results as JSON.
     Yuma(YumaArgs),
+}
+
+/// `taoscope analytics`.
+#[derive(Debug, Args)]
+pub struct AnalyticsArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Stop at this block (default: the indexed head).
+    #[arg(long)]
+    pub up_to: Option<u64>,
+    /// Keep running: a run whenever the indexer has added blocks, every --interval.
+    #[arg(long)]
+    pub follow: bool,
+    /// Pause between runs with --follow.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub interval: std::time::Duration,
+    /// Yuma audit tolerance (|replayed − chain| as a proportion of 1).
+    #[arg(long, default_value_t = 1e-3)]
+    pub tolerance: f64,
+    /// Epochs in the miners' stability window.
+    #[arg(long, default_value_t = 10)]
+    pub stability_window: usize,
 }
 
 /// `taoscope yuma`.
@@ -67,6 +92,34 @@ pub enum BenchCmd {
     /// Index a prebuilt devnet into a fresh database; the last line is a JSON object with
     /// blocks_per_s, rows_per_s, peak_rss_mb, rpc_limit_blocks_per_s, copy_limit_rows_per_s.
     Index(BenchIndexArgs),
+    /// One year of 5-minute pool history for --subnets subnets in PostgreSQL and as Parquet;
+    /// candles, TWAP and daily emissions with Polars and with SQL. The last line is a JSON
+    /// object with polars_s, postgres_s, rows and peak_rss_mb.
+    Analytics(BenchAnalyticsArgs),
+}
+
+/// `taoscope bench analytics`.
+#[derive(Debug, Args)]
+pub struct BenchAnalyticsArgs {
+    /// Subnets.
+    #[arg(long, default_value_t = 128)]
+    pub subnets: u16,
+    /// Days of history.
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// PostgreSQL server for the benchmark database (its name is generated).
+    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub database_url: String,
+    /// Where to write the Parquet snapshot (default: a temporary directory).
+    #[arg(long)]
+    pub dir: Option<std::path::PathBuf>,
+    /// Keep the benchmark database and the Parquet file.
+    #[arg(long)]
+    pub keep: bool,
+    /// Internal: run only the Polars side over the snapshot in this directory and print its
+    /// figures (the benchmark runs it as a child process so its peak RSS is the analysis's own).
+    #[arg(long, hide = true)]
+    pub polars_only: Option<std::path::PathBuf>,
 }
 
 /// `taoscope bench index`.

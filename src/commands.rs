@@ -1,6 +1,7 @@
 //! One module per subcommand; each wires library crates together and returns `anyhow` errors
 //! whose one-line rendering tells the user what to do.
 
+pub mod analytics;
 pub mod bench;
 pub mod devnet;
 pub mod index;

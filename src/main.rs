@@ -53,6 +53,7 @@ async fn main() -> ExitCode {
         Command::Devnet(args) => commands::devnet::run(args).await,
         Command::Index(args) => commands::index::run(args).await,
         Command::Serve(args) => commands::serve::run(args).await,
+        Command::Analytics(args) => commands::analytics::run(args).await,
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Metadata(args) => commands::metadata::run(args),
         Command::Bench(args) => commands::bench::run(args).await,

@@ -1,8 +1,25 @@
-//! Analytics over indexed history (DESIGN.md §Data flow 4): candles, TWAP, market caps,
-//! emissions per subnet per day, net TAO flows, rankings and the Yuma replay and audit, computed
-//! with Polars lazy frames from PostgreSQL and written back to analytics tables and Parquet.
+//! Analytics over indexed history (DESIGN.md §Data flow 4), computed with Polars from
+//! PostgreSQL and written back to analytics tables (schema 0004):
 //!
-//! [`yuma_replay`] replays Yuma Consensus over a sequence of epochs given as JSON
-//! (`taoscope yuma`); the other jobs arrive with the rest of the analytics issue.
+//! - [`prices`]: OHLCV candles (5m/1h/4h/1d) with TWAP, market cap, liquidity, moving price;
+//! - [`emissions`]: per block and per day, recorded values and the alpha-out split, by era;
+//! - [`flows`]: net TAO flow per subnet per day and its EMA with the chain's smoothing;
+//! - [`rankings`]: miners and validators per epoch (and, in SQL, roll-ups by coldkey);
+//! - [`audit`]: every indexed epoch replayed and compared with the chain's numbers;
+//! - [`yuma_replay`]: Yuma over epochs given as JSON (`taoscope yuma`);
+//! - [`job`]: the incremental run (`taoscope analytics`); [`bench`]: `taoscope bench analytics`.
 
+pub mod audit;
+pub mod bench;
+pub mod emissions;
+mod error;
+pub mod flows;
+pub mod frame;
+pub mod job;
+pub mod load;
+pub mod prices;
+pub mod rankings;
 pub mod yuma_replay;
+
+pub use error::AnalyticsError;
+pub use job::{AnalyticsOptions, RunReport, run};

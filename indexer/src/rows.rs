@@ -27,8 +27,8 @@ pub struct StateRows {
     pub pools: Vec<PoolRow>,
     /// Metagraphs of subnets whose epoch ran.
     pub metagraph: Vec<MetagraphRow>,
-    /// (netuid, uids) of those epochs.
-    pub epochs: Vec<(u16, u16)>,
+    /// The epochs that ran in the block.
+    pub epochs: Vec<EpochRow>,
 }
 
 /// One block's rows.
@@ -46,4 +46,15 @@ pub struct BlockRows {
     pub state: StateRows,
     /// What did not decode.
     pub failures: Vec<Failure>,
+}
+
+/// An epoch that ran in a block: the subnet, its uid count and the hyperparameters it read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EpochRow {
+    /// Subnet.
+    pub netuid: u16,
+    /// Uids in the metagraph.
+    pub uids: u16,
+    /// Yuma hyperparameters at the parent block.
+    pub params: crate::state::EpochParams,
 }

@@ -12,7 +12,7 @@ use subxt::metadata::Metadata;
 
 use crate::storage::Item;
 
-pub use metagraph::{MetagraphRow, read_metagraphs};
+pub use metagraph::{EpochInputs, EpochParams, MetagraphRow, read_epoch_inputs, read_metagraphs};
 pub use pools::{PoolRow, PriceSource, read_pools};
 
 /// A storage value that could not be decoded (kept raw in `decode_failures`).
@@ -176,6 +176,7 @@ pub async fn read_block_state(
     plan: &StatePlan,
     number: u64,
     hash: [u8; 32],
+    parent_hash: [u8; 32],
     what: ReadSpec,
 ) -> Result<(crate::rows::StateRows, Vec<StateFailure>), crate::error::IndexerError> {
     let mut state = crate::rows::StateRows::default();
@@ -196,10 +197,28 @@ pub async fn read_block_state(
                 .map(|r| r.netuid)
                 .collect();
             if !due.is_empty() {
-                let (mg, counts, f) = read_metagraphs(node, plan, number, hash, &due).await?;
-                state.metagraph = mg;
-                state.epochs = counts.into_iter().filter(|(_, uids)| *uids > 0).collect();
+                let (mut mg, counts, f) = read_metagraphs(node, plan, number, hash, &due).await?;
                 failures.extend(f);
+                let mut params = Vec::new();
+                if number > 0 {
+                    let (p, f) = read_epoch_inputs(node, plan, number - 1, parent_hash, &mut mg).await?;
+                    params = p;
+                    failures.extend(f);
+                }
+                state.metagraph = mg;
+                state.epochs = counts
+                    .into_iter()
+                    .filter(|(_, uids)| *uids > 0)
+                    .map(|(netuid, uids)| crate::rows::EpochRow {
+                        netuid,
+                        uids,
+                        params: params
+                            .iter()
+                            .find(|(n, _)| *n == netuid)
+                            .map(|(_, p)| p.clone())
+                            .unwrap_or_default(),
+                    })
+                    .collect();
             }
         }
         state.pools = rows;

@@ -244,6 +244,34 @@ impl Item {
         Ok((v, *frac))
     }
 
+    /// A signed integer (`i8` … `i128`).
+    pub fn signed(&self, bytes: &[u8]) -> Result<i128, ValueError> {
+        let v = match (&self.value, bytes.len()) {
+            (Shape::Prim(Prim::Signed(1)), 1) => i128::from(bytes[0] as i8),
+            (Shape::Prim(Prim::Signed(2)), 2) => i128::from(i16::from_le_bytes([bytes[0], bytes[1]])),
+            (Shape::Prim(Prim::Signed(4)), 4) => {
+                i128::from(i32::from_le_bytes(bytes.try_into().expect("4 bytes")))
+            }
+            (Shape::Prim(Prim::Signed(8)), 8) => {
+                i128::from(i64::from_le_bytes(bytes.try_into().expect("8 bytes")))
+            }
+            (Shape::Prim(Prim::Signed(16)), 16) => i128::from_le_bytes(bytes.try_into().expect("16 bytes")),
+            _ => return Err(self.err(format!("not a signed integer: {} bytes", bytes.len()))),
+        };
+        Ok(v)
+    }
+
+    /// A pair of unsigned integers (`AlphaValues`).
+    pub fn unsigned_pair(&self, bytes: &[u8]) -> Result<(u128, u128), ValueError> {
+        let Shape::Tuple(f) = &self.value else { return Err(self.err("not a tuple")) };
+        let [a, b] = f.as_slice() else { return Err(self.err("not a pair")) };
+        let mut input = bytes;
+        let x = read_unsigned(a, &mut input).ok_or_else(|| self.err("bad first element"))?;
+        let y = read_unsigned(b, &mut input).ok_or_else(|| self.err("bad second element"))?;
+        self.done(input)?;
+        Ok((x, y))
+    }
+
     /// An account.
     pub fn account(&self, bytes: &[u8]) -> Result<[u8; 32], ValueError> {
         match (&self.value, <[u8; 32]>::try_from(bytes)) {

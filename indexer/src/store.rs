@@ -30,6 +30,8 @@ const INSERT_CHAIN: &str =
 const SELECT_PROGRESS: &str = "SELECT block_number, block_hash FROM indexer_progress WHERE stage = $1";
 const UPSERT_PROGRESS: &str = "INSERT INTO indexer_progress (stage, block_number, block_hash) VALUES ($1, $2, $3)
     ON CONFLICT (stage) DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, updated_at = now()";
+const REWIND_ANALYTICS: &str =
+    "UPDATE analytics_progress SET block_number = $1, updated_at = now() WHERE block_number > $1";
 const UPSERT_HEAD: &str =
     "INSERT INTO chain_head (id, finalized_number, finalized_hash) VALUES (true, $1, $2)
     ON CONFLICT (id) DO UPDATE SET finalized_number = EXCLUDED.finalized_number,
@@ -187,6 +189,8 @@ impl Store {
             }
         }
         tx.execute(UPSERT_PROGRESS, &[&STAGE_BLOCKS, &to_i64(keep), &hash.as_slice()]).await?;
+        // Analytics computed from the removed blocks are recomputed from the kept head.
+        tx.execute(REWIND_ANALYTICS, &[&to_i64(keep)]).await?;
         tx.commit().await?;
         Ok(removed)
     }

@@ -109,6 +109,70 @@ pub fn subnet_emission(tao_share: u64, price: f64, alpha_emission: u64) -> Subne
     SubnetEmission { tao_in: tao_share, alpha_in, alpha_out: alpha_emission }
 }
 
+/// `TaoWeight` default (≈ 0.0527 of u64::MAX; `runtime/src/lib.rs`).
+pub const DEFAULT_TAO_WEIGHT: u64 = 971_718_665_099_567_868;
+
+/// `FlowEmaSmoothingFactor` default (over `i64::MAX`: ≈ 3.2e-6 per block).
+pub const DEFAULT_FLOW_EMA_SMOOTHING: u64 = 29_597_889_189_277;
+
+/// The per-block EMA factor of a `FlowEmaSmoothingFactor`.
+pub fn flow_ema_alpha(smoothing: u64) -> f64 {
+    smoothing as f64 / i64::MAX as f64
+}
+
+/// The chain's flow EMA after `blocks` blocks with no flow (`ema · (1 − α)^blocks`).
+pub fn flow_ema_decay(ema: f64, alpha: f64, blocks: u64) -> f64 {
+    ema * (1.0 - alpha).powf(blocks as f64)
+}
+
+/// The chain's flow EMA after one block with net flow `flow`: `(1 − α)·ema + α·flow`.
+pub fn flow_ema_step(ema: f64, alpha: f64, flow: f64) -> f64 {
+    (1.0 - alpha) * ema + alpha * flow
+}
+
+/// How a runtime shares each block's TAO emission among subnets (CHAIN.md §0, §3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EmissionEra {
+    /// Before dTAO (spec < 220): root weights set subnet emission.
+    PreDtao,
+    /// First dTAO runtimes (220–232): shares by pool TAO reserve.
+    ReserveShare,
+    /// v2.0.0 (233–289): shares by moving price.
+    MovingPrice,
+    /// v3.2.x (290–333): moving price, with the chain buying alpha when price < share.
+    MovingPriceSubsidy,
+    /// v3.2.10–v3.4.5 (334–420): shares by the EMA of net TAO flow.
+    TaoFlow,
+    /// v3.4.6+ (421+): moving price × (1 − MinerBurned), injection capped by root proportion.
+    PriceEma,
+}
+
+impl EmissionEra {
+    /// The era of runtime `spec_version`.
+    pub fn for_spec(spec_version: u32) -> EmissionEra {
+        match spec_version {
+            0..=219 => EmissionEra::PreDtao,
+            220..=232 => EmissionEra::ReserveShare,
+            233..=289 => EmissionEra::MovingPrice,
+            290..=333 => EmissionEra::MovingPriceSubsidy,
+            334..=420 => EmissionEra::TaoFlow,
+            _ => EmissionEra::PriceEma,
+        }
+    }
+
+    /// A stable name (stored in `emissions_daily.era`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmissionEra::PreDtao => "pre_dtao",
+            EmissionEra::ReserveShare => "reserve_share",
+            EmissionEra::MovingPrice => "moving_price",
+            EmissionEra::MovingPriceSubsidy => "moving_price_subsidy",
+            EmissionEra::TaoFlow => "tao_flow",
+            EmissionEra::PriceEma => "price_ema",
+        }
+    }
+}
+
 /// The subnet owner's cut of `alpha_out` at `subnet_owner_cut` (a u16 proportion), exactly as the
 /// chain: the cut is truncated to I96F32 first, then `alpha_out · cut` is truncated.
 pub fn owner_cut(alpha_out: u64, subnet_owner_cut: u16) -> u64 {

@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_write_path_indexes",
         sql: include_str!("../migrations/0003_write_path_indexes.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_epoch_inputs_analytics",
+        sql: include_str!("../migrations/0004_epoch_inputs_analytics.sql"),
+    },
 ];
 
 /// Key of the advisory lock held while migrating ("taoscope" in ASCII).

@@ -20,3 +20,15 @@ pub const BLOCK_TABLES: &[(&str, &str)] = &[
 /// Tables the indexer writes besides the per-block ones: the chain's identity and its runtimes
 /// (before any block) and the checkpoint (after).
 pub const BOOKKEEPING_TABLES: &[&str] = &["chain", "runtime_versions", "indexer_progress"];
+
+/// The analytics tables (derived from the indexed ones by `taoscope analytics`), and the
+/// progress table that says how far each job has got.
+pub const ANALYTICS_TABLES: &[&str] = &[
+    "candles",
+    "emissions_daily",
+    "flows_daily",
+    "miner_rankings",
+    "validator_rankings",
+    "coldkey_rollups",
+    "yuma_audit",
+];

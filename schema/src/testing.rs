@@ -169,6 +169,20 @@ pub async fn table_digests(client: &Client) -> std::collections::BTreeMap<String
     out
 }
 
+/// Row count and checksum of every analytics table (see [`table_digests`]).
+pub async fn analytics_digests(client: &Client) -> std::collections::BTreeMap<String, (i64, String)> {
+    let mut out = std::collections::BTreeMap::new();
+    for t in crate::tables::ANALYTICS_TABLES {
+        let sql = format!(
+            "SELECT count(*), coalesce(md5(string_agg(j::text, '|' ORDER BY j::text)), '')
+             FROM (SELECT to_jsonb(t) AS j FROM {t} t) s"
+        );
+        let row = client.query_one(&sql, &[]).await.expect("digest query");
+        out.insert(t.to_string(), (row.get(0), row.get(1)));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,15 +16,18 @@ use tokio_postgres::NoTls;
 
 use crate::cli::{BenchCmd, BenchIndexArgs};
 
+mod analytics;
+
 /// Runs the command.
 pub async fn run(args: BenchCmd) -> anyhow::Result<()> {
     match args {
         BenchCmd::Index(args) => index(args).await,
+        BenchCmd::Analytics(args) => analytics::run(args).await,
     }
 }
 
 /// Peak resident memory of a process (`VmHWM`), in MB.
-fn peak_rss_mb(pid: &str) -> Option<f64> {
+pub(crate) fn peak_rss_mb(pid: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kb: f64 =
         status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
@@ -71,7 +74,7 @@ fn start_devnet(args: &BenchIndexArgs, finality_lag: u32) -> anyhow::Result<Devn
 }
 
 /// `base` with its database name replaced by `name`.
-fn with_database(base: &str, name: &str) -> anyhow::Result<String> {
+pub(crate) fn with_database(base: &str, name: &str) -> anyhow::Result<String> {
     let mut cfg: tokio_postgres::Config = base.parse().context("--database-url")?;
     cfg.dbname(name);
     let user = cfg.get_user().unwrap_or("postgres").to_string();
@@ -83,7 +86,7 @@ fn with_database(base: &str, name: &str) -> anyhow::Result<String> {
     Ok(format!("postgres://{user}@{host}:{port}/{name}"))
 }
 
-async fn admin(base: &str) -> anyhow::Result<tokio_postgres::Client> {
+pub(crate) async fn admin(base: &str) -> anyhow::Result<tokio_postgres::Client> {
     let (client, conn) =
         tokio_postgres::connect(base, NoTls).await.with_context(|| format!("connecting to {base}"))?;
     tokio::spawn(conn);
@@ -215,6 +218,6 @@ async fn index(args: BenchIndexArgs) -> anyhow::Result<()> {
 }
 
 /// Seconds since the epoch, for unique database names.
-fn unix_seconds() -> u64 {
+pub(crate) fn unix_seconds() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }

@@ -320,8 +320,10 @@ impl Simulator {
         self.world.owners.insert(hotkey, cold);
         self.world.write_neuron(netuid, uid as u16, replaced);
         if replaced.is_some() {
+            // Their rows changed in memory above: store them, weights and bonds alike.
             for other in 0..self.world.subnets[netuid as usize].neurons.len() as u16 {
                 self.world.write_weights(netuid, other);
+                self.world.write_bonds(netuid, other);
             }
         }
         self.emit(Event::NeuronRegistered { netuid, uid: uid as u16, hotkey });

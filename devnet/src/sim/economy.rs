@@ -6,7 +6,7 @@ use taoscope_math::emission::{
 };
 use taoscope_math::fixed::i96f32_to_f64;
 use taoscope_math::moving_price::{moving_alpha, update_moving_price, update_moving_price_uncapped};
-use taoscope_math::yuma::{EpochInput, YumaParams, YumaRules, epoch};
+use taoscope_math::yuma::{EpochInput, I32F32, YumaParams, YumaRules, epoch_with};
 
 use super::Simulator;
 use super::world::EMA_PRICE_HALVING_BLOCKS;
@@ -109,14 +109,16 @@ impl Simulator {
         let to_distribute = s.pending_server + s.pending_validator;
         // Each runtime's Yuma: v2.0.0's rules and defaults, then v3.1.6's (bonds penalty 65535,
         // nonzero-stake permits, bonds masked for uids registered since the last epoch).
-        let rules = YumaRules::for_spec(self.spec.spec_version(), block, s.tempo, None);
+        let owner_uid = s.neurons.iter().position(|n| n.hotkey == s.owner_hotkey).map(|uid| uid as u16);
+        let rules = YumaRules::for_spec(self.spec.spec_version(), block, s.tempo, owner_uid);
         let params = YumaParams {
             max_allowed_validators: (self.cfg.max_uids / 4).max(1),
             bonds_penalty: if self.spec == Spec::Dtao233 { 0 } else { u16::MAX },
             rules,
             ..YumaParams::V2_0_0
         };
-        let out = epoch(&EpochInput {
+        // In the chain's own fixed point (I32F32), as subtensor runs it.
+        let out = epoch_with::<I32F32>(&EpochInput {
             current_block: block,
             stake: &stake,
             weights: &weights,

@@ -403,6 +403,12 @@ impl World {
         self.write_last_update(netuid);
     }
 
+    /// Records uid `uid`'s bonds row.
+    pub fn write_bonds(&mut self, netuid: u16, uid: u16) {
+        let row = self.subnets[netuid as usize].neurons[uid as usize].bonds.clone();
+        self.put(items::BONDS.key(&netuid, &uid), &row);
+    }
+
     /// Records an epoch's outputs for `netuid`.
     pub fn write_metagraph(&mut self, netuid: u16, out: &taoscope_math::yuma::EpochOutput) {
         self.put(items::ACTIVE.key(&netuid), &out.active);

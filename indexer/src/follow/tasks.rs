@@ -49,7 +49,7 @@ pub(super) async fn process(job: BlockJob) -> Result<BlockRows, IndexerError> {
     let (number, hash, parent_hash) = (placed.raw.number, placed.raw.hash, placed.raw.parent_hash);
     let (decoded, read) = tokio::join!(
         decode_with_retry(&node, placed.raw, &runtime),
-        read_block_state(&node, &runtime.metadata, &plan, number, hash, what),
+        read_block_state(&node, &runtime.metadata, &plan, number, hash, parent_hash, what),
     );
     let (raw, decoded, mut failures) = decoded?;
     let (state, mut state_failures) = read?;
@@ -83,7 +83,16 @@ pub(super) async fn process(job: BlockJob) -> Result<BlockRows, IndexerError> {
 /// Reads a block's state only (the RPC-bound limit, `taoscope bench`).
 pub(super) async fn read_state_only(job: BlockJob) -> Result<(), IndexerError> {
     let BlockJob { node, runtime, plan, placed, what } = job;
-    read_block_state(&node, &runtime.metadata, &plan, placed.raw.number, placed.raw.hash, what).await?;
+    read_block_state(
+        &node,
+        &runtime.metadata,
+        &plan,
+        placed.raw.number,
+        placed.raw.hash,
+        placed.raw.parent_hash,
+        what,
+    )
+    .await?;
     Ok(())
 }
 

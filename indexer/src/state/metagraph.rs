@@ -22,6 +22,55 @@ pub struct MetagraphItems {
     bonds: Option<Item>,
     owner: Option<Item>,
     stake: Option<Item>,
+    registered_at: Option<Item>,
+    params: Vec<(Param, Item)>,
+}
+
+/// The Yuma hyperparameters an epoch reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Param {
+    Kappa,
+    BondsMovingAverage,
+    ActivityCutoff,
+    MaxAllowedValidators,
+    BondsPenalty,
+    Tempo,
+    Yuma3,
+    LiquidAlpha,
+    AlphaValues,
+    AlphaSteepness,
+    StakeThreshold,
+    OwnerHotkey,
+}
+
+/// A subnet's Yuma hyperparameters as its epoch read them (the parent block's state); `None`
+/// when the runtime has no such item.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EpochParams {
+    /// `Kappa` (u16 proportion).
+    pub kappa: Option<u16>,
+    /// `BondsMovingAverage` (millionths).
+    pub bonds_moving_average: Option<u64>,
+    /// `ActivityCutoff` (blocks).
+    pub activity_cutoff: Option<u16>,
+    /// `MaxAllowedValidators`.
+    pub max_allowed_validators: Option<u16>,
+    /// `BondsPenalty` (u16 proportion).
+    pub bonds_penalty: Option<u16>,
+    /// `Tempo`.
+    pub tempo: Option<u16>,
+    /// `Yuma3On`.
+    pub yuma3: Option<bool>,
+    /// `LiquidAlphaOn`.
+    pub liquid_alpha: Option<bool>,
+    /// `AlphaValues` (low, high) as u16 proportions.
+    pub alpha_values: Option<(u16, u16)>,
+    /// `AlphaSigmoidSteepness`.
+    pub alpha_steepness: Option<i16>,
+    /// `StakeThreshold` (rao).
+    pub stake_threshold: Option<u64>,
+    /// `SubnetOwnerHotkey` (SS58).
+    pub owner_hotkey: Option<String>,
 }
 
 /// The per-uid vectors written at the epoch.
@@ -60,6 +109,24 @@ impl MetagraphItems {
             bonds: st("Bonds"),
             owner: st("Owner"),
             stake: st("TotalHotkeyAlpha"),
+            registered_at: st("BlockAtRegistration"),
+            params: [
+                (Param::Kappa, "Kappa"),
+                (Param::BondsMovingAverage, "BondsMovingAverage"),
+                (Param::ActivityCutoff, "ActivityCutoff"),
+                (Param::MaxAllowedValidators, "MaxAllowedValidators"),
+                (Param::BondsPenalty, "BondsPenalty"),
+                (Param::Tempo, "Tempo"),
+                (Param::Yuma3, "Yuma3On"),
+                (Param::LiquidAlpha, "LiquidAlphaOn"),
+                (Param::AlphaValues, "AlphaValues"),
+                (Param::AlphaSteepness, "AlphaSigmoidSteepness"),
+                (Param::StakeThreshold, "StakeThreshold"),
+                (Param::OwnerHotkey, "SubnetOwnerHotkey"),
+            ]
+            .into_iter()
+            .filter_map(|(p, name)| st(name).map(|item| (p, item)))
+            .collect(),
         }
     }
 }
@@ -97,6 +164,29 @@ pub struct MetagraphRow {
     pub weights: Vec<(u16, u16)>,
     /// Bonds row (dest uid, u16).
     pub bonds: Vec<(u16, u16)>,
+    /// What the epoch read: the state at the parent block, before the epoch ran (the epoch runs
+    /// in `on_initialize`, ahead of the block's extrinsics). See [`read_epoch_inputs`].
+    pub input: EpochInputs,
+}
+
+/// One uid's epoch inputs: the parent block's state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EpochInputs {
+    /// The uid's hotkey at the parent block, when it differs from the epoch block's (the uid was
+    /// replaced in the epoch block).
+    pub hotkey: Option<String>,
+    /// `TotalHotkeyAlpha` of that hotkey on this subnet.
+    pub stake: Option<u64>,
+    /// `LastUpdate`.
+    pub last_update: Option<u64>,
+    /// `ValidatorPermit` (the previous epoch's permits).
+    pub validator_permit: Option<bool>,
+    /// Weights row.
+    pub weights: Vec<(u16, u16)>,
+    /// Bonds row (the previous epoch's bonds).
+    pub bonds: Vec<(u16, u16)>,
+    /// `BlockAtRegistration`.
+    pub registered_at: Option<u64>,
 }
 
 fn failure(item: &Item, key: String, e: impl ToString, raw: Vec<u8>) -> StateFailure {
@@ -304,4 +394,179 @@ pub async fn read_replacements(
         }
     }
     Ok(failures)
+}
+
+/// Fills each row's [`EpochInputs`] from the parent block (`parent_number`, `parent_hash`):
+/// hotkey, stake, last update, permit, weights, bonds and registration block as the epoch read
+/// them; returns each subnet's hyperparameters. Two batched queries.
+pub async fn read_epoch_inputs(
+    node: &Node,
+    plan: &StatePlan,
+    parent_number: u64,
+    parent_hash: [u8; 32],
+    rows: &mut [MetagraphRow],
+) -> Result<(Vec<(u16, EpochParams)>, Vec<StateFailure>), IndexerError> {
+    let Some(keys_item) = &plan.keys else { return Ok((vec![], vec![])) };
+    let items = &plan.metagraph;
+    let mut failures = Vec::new();
+    let wanted = [Vector::LastUpdate, Vector::ValidatorPermit];
+    let mut netuids: Vec<u16> = rows.iter().map(|r| r.netuid).collect();
+    netuids.dedup();
+
+    // Round 1: the subnets' last-update and permit vectors, and every uid's key, weights, bonds.
+    #[derive(Clone, Copy)]
+    enum Slot {
+        Vector(u16, Vector),
+        Param(usize, Param),
+        Uid(usize, u8),
+    }
+    let mut keys = Vec::new();
+    let mut slots = Vec::new();
+    let mut params: Vec<(u16, EpochParams)> = netuids.iter().map(|n| (*n, EpochParams::default())).collect();
+    for (at, &netuid) in netuids.iter().enumerate() {
+        for (p, item) in &items.params {
+            let key =
+                if *p == Param::StakeThreshold { item.key(&[]) } else { item.key(&[KeyPart::U16(netuid)]) };
+            if let Some(k) = key {
+                keys.push(k);
+                slots.push(Slot::Param(at, *p));
+            }
+        }
+        for (v, item) in items.vectors.iter().filter(|(v, _)| wanted.contains(v)) {
+            if let Some(k) = item.key(&[KeyPart::U16(netuid)]) {
+                keys.push(k);
+                slots.push(Slot::Vector(netuid, *v));
+            }
+        }
+    }
+    for (row, r) in rows.iter().enumerate() {
+        let parts = [KeyPart::U16(r.netuid), KeyPart::U16(r.uid)];
+        for (tag, item) in [
+            (0u8, Some(keys_item)),
+            (1, items.weights.as_ref()),
+            (2, items.bonds.as_ref()),
+            (3, items.registered_at.as_ref()),
+        ] {
+            if let Some(k) = item.and_then(|i| i.key(&parts)) {
+                keys.push(k);
+                slots.push(Slot::Uid(row, tag));
+            }
+        }
+    }
+    let mut vectors: HashMap<(u16, Vector), Vec<u128>> = HashMap::new();
+    let mut hotkeys: Vec<Option<[u8; 32]>> = vec![None; rows.len()];
+    failures.extend(
+        query_applied(node, parent_number, parent_hash, &keys, |i, value| match slots[i] {
+            Slot::Vector(netuid, v) => {
+                let item = &items.vectors.iter().find(|(x, _)| *x == v).expect("planned").1;
+                let Some(bytes) = item.or_default(value) else { return Ok(()) };
+                let values =
+                    item.unsigned_vec(&bytes).map_err(|e| failure(item, netuid.to_string(), e, bytes))?;
+                vectors.insert((netuid, v), values);
+                Ok(())
+            }
+            Slot::Param(at, p) => {
+                let item = &items.params.iter().find(|(x, _)| *x == p).expect("planned").1;
+                let Some(bytes) = item.or_default(value) else { return Ok(()) };
+                let (netuid, out) = &mut params[at];
+                let fail = |e: crate::storage::ValueError, bytes| {
+                    failure(item, format!("{netuid}@parent"), e, bytes)
+                };
+                let uint = |bytes: &[u8]| item.unsigned(bytes);
+                match p {
+                    Param::Kappa => out.kappa = Some(uint(&bytes).map_err(|e| fail(e, bytes))? as u16),
+                    Param::BondsMovingAverage => {
+                        out.bonds_moving_average = Some(uint(&bytes).map_err(|e| fail(e, bytes))? as u64)
+                    }
+                    Param::ActivityCutoff => {
+                        out.activity_cutoff = Some(uint(&bytes).map_err(|e| fail(e, bytes))? as u16)
+                    }
+                    Param::MaxAllowedValidators => {
+                        out.max_allowed_validators = Some(uint(&bytes).map_err(|e| fail(e, bytes))? as u16)
+                    }
+                    Param::BondsPenalty => {
+                        out.bonds_penalty = Some(uint(&bytes).map_err(|e| fail(e, bytes))? as u16)
+                    }
+                    Param::Tempo => out.tempo = Some(uint(&bytes).map_err(|e| fail(e, bytes))? as u16),
+                    Param::Yuma3 => out.yuma3 = Some(item.boolean(&bytes).map_err(|e| fail(e, bytes))?),
+                    Param::LiquidAlpha => {
+                        out.liquid_alpha = Some(item.boolean(&bytes).map_err(|e| fail(e, bytes))?)
+                    }
+                    Param::AlphaValues => {
+                        let (lo, hi) = item.unsigned_pair(&bytes).map_err(|e| fail(e, bytes))?;
+                        out.alpha_values = Some((lo as u16, hi as u16));
+                    }
+                    Param::AlphaSteepness => {
+                        out.alpha_steepness = Some(item.signed(&bytes).map_err(|e| fail(e, bytes))? as i16)
+                    }
+                    Param::StakeThreshold => {
+                        out.stake_threshold = Some(uint(&bytes).map_err(|e| fail(e, bytes))? as u64)
+                    }
+                    Param::OwnerHotkey => {
+                        out.owner_hotkey =
+                            Some(AccountId(item.account(&bytes).map_err(|e| fail(e, bytes))?).to_ss58())
+                    }
+                }
+                Ok(())
+            }
+            Slot::Uid(row, tag) => {
+                let item = match tag {
+                    0 => keys_item,
+                    1 => items.weights.as_ref().expect("planned"),
+                    2 => items.bonds.as_ref().expect("planned"),
+                    _ => items.registered_at.as_ref().expect("planned"),
+                };
+                let Some(bytes) = item.or_default(value) else { return Ok(()) };
+                let r = &mut rows[row];
+                let fail = |e: crate::storage::ValueError, bytes| {
+                    failure(item, format!("{},{}@parent", r.netuid, r.uid), e, bytes)
+                };
+                match tag {
+                    0 => hotkeys[row] = Some(item.account(&bytes).map_err(|e| fail(e, bytes))?),
+                    1 => r.input.weights = item.pairs(&bytes).map_err(|e| fail(e, bytes))?,
+                    2 => r.input.bonds = item.pairs(&bytes).map_err(|e| fail(e, bytes))?,
+                    _ => {
+                        r.input.registered_at =
+                            Some(item.unsigned(&bytes).map_err(|e| fail(e, bytes))? as u64)
+                    }
+                }
+                Ok(())
+            }
+        })
+        .await?,
+    );
+
+    // Round 2: the stake of each uid's hotkey at the parent block.
+    let mut keys = Vec::new();
+    let mut slots = Vec::new();
+    for (row, r) in rows.iter_mut().enumerate() {
+        let at = |v: Vector| vectors.get(&(r.netuid, v)).and_then(|x| x.get(r.uid as usize)).copied();
+        r.input.last_update = at(Vector::LastUpdate).map(|x| x as u64);
+        r.input.validator_permit = at(Vector::ValidatorPermit).map(|x| x == 1);
+        let Some(hot) = hotkeys[row] else { continue };
+        let ss58 = AccountId(hot).to_ss58();
+        if ss58 != r.hotkey {
+            r.input.hotkey = Some(ss58);
+        }
+        if let Some(k) =
+            items.stake.as_ref().and_then(|i| i.key(&[KeyPart::Account(&hot), KeyPart::U16(r.netuid)]))
+        {
+            keys.push(k);
+            slots.push(row);
+        }
+    }
+    failures.extend(
+        query_applied(node, parent_number, parent_hash, &keys, |i, value| {
+            let item = items.stake.as_ref().expect("planned");
+            let Some(bytes) = item.or_default(value) else { return Ok(()) };
+            let r = &mut rows[slots[i]];
+            r.input.stake = Some(
+                item.unsigned(&bytes).map_err(|e| failure(item, format!("{}@parent", r.hotkey), e, bytes))?
+                    as u64,
+            );
+            Ok(())
+        })
+        .await?,
+    );
+    Ok((params, failures))
 }

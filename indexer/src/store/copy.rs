@@ -186,10 +186,31 @@ fn encode(blocks: &[BlockRows]) -> Result<Vec<Table>, IndexerError> {
             T::NUMERIC,
         ],
     );
-    let mut epochs = Table::new("epochs", "block_number, netuid, uids", &[T::INT8, T::INT4, T::INT4]);
+    let mut epochs = Table::new(
+        "epochs",
+        "block_number, netuid, uids, kappa, bonds_moving_average, activity_cutoff, max_allowed_validators, bonds_penalty, tempo, yuma3, liquid_alpha, alpha_low, alpha_high, alpha_steepness, stake_threshold, owner_hotkey",
+        &[
+            T::INT8,
+            T::INT4,
+            T::INT4,
+            T::INT4,
+            T::INT8,
+            T::INT4,
+            T::INT4,
+            T::INT4,
+            T::INT4,
+            T::BOOL,
+            T::BOOL,
+            T::INT4,
+            T::INT4,
+            T::INT4,
+            T::INT8,
+            T::TEXT,
+        ],
+    );
     let mut metagraph = Table::new(
         "metagraph",
-        "block_number, netuid, uid, hotkey, coldkey, stake, incentive, dividends, emission, consensus, validator_trust, validator_permit, active, last_update, weights_to, weights, bonds_to, bonds",
+        "block_number, netuid, uid, hotkey, coldkey, stake, incentive, dividends, emission, consensus, validator_trust, validator_permit, active, last_update, weights_to, weights, bonds_to, bonds, input_hotkey, input_stake, input_last_update, input_validator_permit, input_weights_to, input_weights, input_bonds_to, input_bonds, input_registered_at",
         &[
             T::INT8,
             T::INT4,
@@ -209,6 +230,15 @@ fn encode(blocks: &[BlockRows]) -> Result<Vec<Table>, IndexerError> {
             T::INT4_ARRAY,
             T::INT4_ARRAY,
             T::INT4_ARRAY,
+            T::TEXT,
+            T::INT8,
+            T::INT8,
+            T::BOOL,
+            T::INT4_ARRAY,
+            T::INT4_ARRAY,
+            T::INT4_ARRAY,
+            T::INT4_ARRAY,
+            T::INT8,
         ],
     );
     let mut failures = Table::new(
@@ -324,12 +354,33 @@ fn encode(blocks: &[BlockRows]) -> Result<Vec<Table>, IndexerError> {
                 &p.volume.map(|v| Numeric(v.to_string())),
             ])?;
         }
-        for (netuid, uids) in &b.state.epochs {
-            epochs.row(&[&n, &i32::from(*netuid), &i32::from(*uids)])?;
+        for e in &b.state.epochs {
+            let p = &e.params;
+            let int = |v: Option<u16>| v.map(i32::from);
+            epochs.row(&[
+                &n,
+                &i32::from(e.netuid),
+                &i32::from(e.uids),
+                &int(p.kappa),
+                &p.bonds_moving_average.map(amount),
+                &int(p.activity_cutoff),
+                &int(p.max_allowed_validators),
+                &int(p.bonds_penalty),
+                &int(p.tempo),
+                &p.yuma3,
+                &p.liquid_alpha,
+                &int(p.alpha_values.map(|v| v.0)),
+                &int(p.alpha_values.map(|v| v.1)),
+                &p.alpha_steepness.map(i32::from),
+                &p.stake_threshold.map(amount),
+                &p.owner_hotkey,
+            ])?;
         }
         for m in &b.state.metagraph {
             let (weights_to, weights) = pairs(&m.weights);
             let (bonds_to, bonds) = pairs(&m.bonds);
+            let (in_weights_to, in_weights) = pairs(&m.input.weights);
+            let (in_bonds_to, in_bonds) = pairs(&m.input.bonds);
             metagraph.row(&[
                 &n,
                 &i32::from(m.netuid),
@@ -349,6 +400,15 @@ fn encode(blocks: &[BlockRows]) -> Result<Vec<Table>, IndexerError> {
                 &weights,
                 &bonds_to,
                 &bonds,
+                &m.input.hotkey,
+                &m.input.stake.map(amount),
+                &m.input.last_update.map(amount),
+                &m.input.validator_permit,
+                &in_weights_to,
+                &in_weights,
+                &in_bonds_to,
+                &in_bonds,
+                &m.input.registered_at.map(amount),
             ])?;
         }
         for f in &b.failures {
