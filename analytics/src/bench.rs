@@ -82,13 +82,13 @@ pub fn history(subnets: u16, days: u32) -> Result<(DataFrame, DataFrame), Analyt
             c_tin.push((alpha_em * 0.3 * price) as i64);
             c_aine.push((alpha_em * 0.3) as i64);
             c_aoute.push(alpha_em as i64);
-            if rng.next() % 4 == 0 {
+            if rng.next().is_multiple_of(4) {
                 t_netuid.push(netuid);
                 t_block.push(step * BLOCKS_PER_STEP + (rng.next() % 25) as i64);
                 t_ts.push(START_MS + step * STEP_MS + (rng.next() % 300_000) as i64);
-                t_add.push(rng.next() % 2 == 0);
+                t_add.push(rng.next().is_multiple_of(2));
                 t_tao.push((rng.unit() * 50.0e9) as i64);
-                t_internal.push(rng.next() % 50 == 0);
+                t_internal.push(rng.next().is_multiple_of(50));
             }
         }
     }

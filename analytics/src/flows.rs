@@ -108,3 +108,53 @@ pub fn daily(
         .collect()?;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::{IntoLazy, NamedFrom, Series};
+
+    use super::*;
+    use crate::frame::{f64s, frame};
+
+    #[test]
+    fn ema_follows_the_chain_block_by_block_and_continues_across_runs() {
+        let alpha = 0.01;
+        // Flows at blocks 3 (+100), 5 (−40, and an internal move), day ends at blocks 6 and 9.
+        let trades = frame(vec![
+            Series::new("netuid".into(), [1i32, 1, 1]),
+            Series::new("block".into(), [3i64, 5, 5]),
+            Series::new("ts".into(), [0i64, 0, 0]),
+            Series::new("is_add".into(), [true, false, true]),
+            Series::new("tao".into(), [100i64, 40, 999]),
+            Series::new("internal".into(), [false, false, true]),
+        ])
+        .unwrap();
+        let days = frame(vec![
+            Series::new("netuid".into(), [1i32, 1]),
+            Series::new("day".into(), [0i64, 1]),
+            Series::new("first_block".into(), [1i64, 7]),
+            Series::new("last_block".into(), [6i64, 9]),
+        ])
+        .unwrap();
+        let out = daily(days.lazy(), trades.lazy(), alpha, &HashMap::new()).unwrap();
+        // Block by block from 0 at block 2.
+        let mut ema = 0.0;
+        let mut at_day_end = Vec::new();
+        for b in 3..=9 {
+            let f = match b {
+                3 => 100.0,
+                5 => -40.0,
+                _ => 0.0,
+            };
+            ema = (1.0 - alpha) * ema + alpha * f;
+            if b == 6 || b == 9 {
+                at_day_end.push(ema);
+            }
+        }
+        let got = f64s(&out, "ema_flow").unwrap();
+        for (g, w) in got.iter().zip(&at_day_end) {
+            assert!((g.unwrap() - w).abs() < 1e-12, "{g:?} vs {w}");
+        }
+        assert_eq!(crate::frame::i64s(&out, "net_flow").unwrap(), [Some(60), Some(0)]);
+    }
+}

@@ -154,6 +154,46 @@ pub async fn run(client: &mut Client, opts: &AnalyticsOptions) -> Result<Option<
     Ok(Some(report))
 }
 
+/// Runs [`run`] every `interval` until `stop` resolves, reporting each run that did work to
+/// `on_report`. A failed run (the database restarting, say) changes nothing; it is logged and
+/// retried on a new connection after the interval.
+pub async fn follow(
+    url: &str,
+    opts: &AnalyticsOptions,
+    interval: std::time::Duration,
+    stop: impl std::future::Future<Output = ()>,
+    mut on_report: impl FnMut(&RunReport, std::time::Duration),
+) {
+    tokio::pin!(stop);
+    let mut client: Option<Client> = None;
+    loop {
+        if client.as_ref().is_none_or(Client::is_closed) {
+            client = match tokio_postgres::connect(url, tokio_postgres::NoTls).await {
+                Ok((c, conn)) => {
+                    tokio::spawn(conn);
+                    Some(c)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "analytics: cannot connect; retrying");
+                    None
+                }
+            };
+        }
+        if let Some(c) = client.as_mut() {
+            let started = std::time::Instant::now();
+            match run(c, opts).await {
+                Ok(Some(report)) => on_report(&report, started.elapsed()),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "analytics run failed; nothing was written, retrying"),
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = &mut stop => return,
+        }
+    }
+}
+
 const INSERT_CANDLES: &str = "
     INSERT INTO candles (netuid, interval, bucket_start, first_block, last_block, blocks, open, high, low, close,
                          twap, moving_price, market_cap_tao, liquidity_tao, volume_rao, trades)

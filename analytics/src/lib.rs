@@ -22,4 +22,4 @@ pub mod rankings;
 pub mod yuma_replay;
 
 pub use error::AnalyticsError;
-pub use job::{AnalyticsOptions, RunReport, run};
+pub use job::{AnalyticsOptions, RunReport, follow, run};

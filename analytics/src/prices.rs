@@ -156,3 +156,72 @@ pub fn twap(pool: LazyFrame, from_ms: i64, to_ms: i64) -> PolarsResult<LazyFrame
         ])
         .sort(["netuid"], SortMultipleOptions::default()))
 }
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::{DataFrame, IntoLazy, NamedFrom, Series};
+
+    use super::*;
+    use crate::frame::{f64s, frame, i64s};
+
+    /// One subnet, blocks at t = 0, 60 s, 240 s, 360 s; prices 1, 3, 2, 5.
+    fn pool() -> DataFrame {
+        frame(vec![
+            Series::new("netuid".into(), [1i32, 1, 1, 1]),
+            Series::new("block".into(), [10i64, 11, 12, 13]),
+            Series::new("ts".into(), [0i64, 60_000, 240_000, 360_000]),
+            Series::new("price".into(), [1.0, 3.0, 2.0, 5.0]),
+            Series::new("moving_price".into(), [Some(0.5), None, Some(0.7), Some(0.8)]),
+            Series::new("tao".into(), [10_000_000_000i64; 4]),
+            Series::new("alpha_in".into(), [1_000_000_000i64; 4]),
+            Series::new("alpha_out".into(), [1_000_000_000i64; 4]),
+        ])
+        .unwrap()
+    }
+
+    fn trades() -> DataFrame {
+        frame(vec![
+            Series::new("netuid".into(), [1i32, 1, 1]),
+            Series::new("ts".into(), [30_000i64, 200_000, 330_000]),
+            Series::new("tao".into(), [5i64, 7, 11]),
+            Series::new("internal".into(), [false, true, false]),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn five_minute_candles_weigh_prices_by_time_held() {
+        let c = candles(pool().lazy(), trades().lazy(), Interval::M5, 420_000).unwrap().collect().unwrap();
+        assert_eq!(i64s(&c, "bucket").unwrap(), [Some(0), Some(300_000)]);
+        assert_eq!(f64s(&c, "open").unwrap(), [Some(1.0), Some(5.0)]);
+        assert_eq!(f64s(&c, "high").unwrap(), [Some(3.0), Some(5.0)]);
+        assert_eq!(f64s(&c, "low").unwrap(), [Some(1.0), Some(5.0)]);
+        assert_eq!(f64s(&c, "close").unwrap(), [Some(2.0), Some(5.0)]);
+        // 1 for 60 s, 3 for 180 s, 2 for 60 s (to the bucket's end): 720 / 300.
+        assert!((f64s(&c, "twap").unwrap()[0].unwrap() - 2.4).abs() < 1e-12);
+        assert_eq!(f64s(&c, "moving_price").unwrap(), [Some(0.7), Some(0.8)]);
+        // price 2 × 2 alpha; 10 TAO × 2.
+        assert_eq!(f64s(&c, "market_cap_tao").unwrap()[0], Some(4.0));
+        assert_eq!(f64s(&c, "liquidity_tao").unwrap()[0], Some(20.0));
+        // The internal movement is no trade.
+        assert_eq!(i64s(&c, "volume_rao").unwrap(), [Some(5), Some(11)]);
+        assert_eq!(i64s(&c, "trades").unwrap(), [Some(1), Some(1)]);
+    }
+
+    #[test]
+    fn twap_over_any_window_starts_with_the_price_in_force() {
+        // [120 s, 300 s): price 3 for 120 s, then 2 for 60 s.
+        let t = twap(pool().lazy(), 120_000, 300_000).unwrap().collect().unwrap();
+        assert!((f64s(&t, "twap").unwrap()[0].unwrap() - (3.0 * 120.0 + 2.0 * 60.0) / 180.0).abs() < 1e-12);
+        assert_eq!(i64s(&t, "covered_ms").unwrap(), [Some(180_000)]);
+    }
+
+    #[test]
+    fn intervals_round_trip_their_names() {
+        for i in Interval::ALL {
+            assert_eq!(Interval::parse(i.as_str()), Some(i));
+            assert_eq!(86_400_000 % i.millis(), 0, "buckets align to UTC days");
+        }
+        assert_eq!(Interval::parse("2h"), None);
+    }
+}

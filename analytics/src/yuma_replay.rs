@@ -79,6 +79,10 @@ pub struct EpochSpec {
     /// Permits for this epoch (else carried from the previous one).
     #[serde(default)]
     pub validator_permits: Option<Vec<bool>>,
+    /// Uids whose bonds are reset before this epoch, as the chain's `do_reset_bonds` does when a
+    /// subnet has `BondsResetOn` and the uid's hotkey resets: every bond on them is removed.
+    #[serde(default)]
+    pub reset_bonds: Vec<u64>,
 }
 
 /// The replay's input.
@@ -152,6 +156,12 @@ pub fn replay(input: &ReplayInput) -> Result<ReplayOutput, ReplayError> {
         let stake = stake_rao(&spec.stake).map_err(bad)?;
         let weights = weight_rows(&spec.weights, n).map_err(bad)?;
         bonds.resize(n, Vec::new());
+        if let Some(uid) = spec.reset_bonds.iter().find(|&&u| u >= n as u64) {
+            return Err(bad(format!("reset_bonds names uid {uid}, but there are {n} uids")));
+        }
+        for row in &mut bonds {
+            row.retain(|(j, _)| !spec.reset_bonds.contains(&u64::from(*j)));
+        }
         let previous_permits = match (&spec.validator_permits, &permits) {
             (Some(given), _) if given.len() != n => {
                 return Err(bad(format!("validator_permits has {} entries for {n} uids", given.len())));

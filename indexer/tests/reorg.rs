@@ -47,10 +47,32 @@ async fn a_fork_is_rolled_back_to_the_common_ancestor() {
     let db = TestDb::empty().await;
     assert_eq!(index_best(&server.ws_url(), &db).await, 40, "the best head, not the finalized one");
     let before = hashes(&db).await;
+    // Analytics that had got to block 40 (and a job that had only got to 20).
+    db.client()
+        .await
+        .batch_execute(
+            "INSERT INTO analytics_progress (job, block_number) VALUES ('analytics', 40), ('other', 20)",
+        )
+        .await
+        .unwrap();
 
     // Blocks 38..=40 are replaced by a new branch 38..=41.
     devnet.fork(3).unwrap();
     assert_eq!(index_best(&server.ws_url(), &db).await, 41);
+    let marks: Vec<(String, i64)> = db
+        .client()
+        .await
+        .query("SELECT job, block_number FROM analytics_progress ORDER BY job", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        marks,
+        [("analytics".to_string(), 37), ("other".to_string(), 20)],
+        "analytics rewound to the ancestor"
+    );
     let after = hashes(&db).await;
     assert_eq!(after[..38], before[..38], "the common ancestors stay");
     assert!(

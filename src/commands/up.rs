@@ -1,5 +1,5 @@
-//! `taoscope up`: PostgreSQL, the devnet (or `--node`), the indexer and the API on one machine,
-//! until Ctrl-C; then every part stops in order and the command exits cleanly.
+//! `taoscope up`: PostgreSQL, the devnet (or `--node`), the indexer, the analytics loop and the API
+//! on one machine until Ctrl-C; then every part stops in order and the command exits cleanly.
 
 use std::sync::Arc;
 
@@ -57,6 +57,23 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         taoscope_api::ApiState::new(pool),
         tasks.clone().cancelled_owned(),
     ));
+    // Analytics follow the indexer: a run whenever it has added blocks (a failed run is retried).
+    let analytics = {
+        let (url, stop) = (db.url.clone(), tasks.clone().cancelled_owned());
+        tokio::spawn(async move {
+            let opts = taoscope_analytics::AnalyticsOptions::default();
+            taoscope_analytics::follow(&url, &opts, std::time::Duration::from_secs(10), stop, |r, took| {
+                tracing::info!(
+                    to_block = r.to_block,
+                    candles = r.candles,
+                    epochs_audited = r.epochs_audited,
+                    seconds = took.as_secs_f64(),
+                    "analytics run"
+                );
+            })
+            .await
+        })
+    };
     let mut indexing = {
         let stop = tasks.clone();
         tokio::spawn(async move {
@@ -83,6 +100,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     if let Some(p) = producer {
         p.await.context("devnet task")?;
     }
+    analytics.await.context("analytics task")?;
     if let Some((_, server)) = devnet {
         server.stop().await;
     }

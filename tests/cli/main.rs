@@ -1,6 +1,7 @@
 //! End-to-end tests of the `taoscope` binary: devnet → indexer → PostgreSQL → API in one
 //! process, signals, and how each kind of bad input is reported.
 
+mod analytics;
 mod bad_input;
 mod crash;
 mod metadata;
