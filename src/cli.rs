@@ -75,6 +75,9 @@ pub struct AnalyticsArgs {
     /// Epochs in the miners' stability window.
     #[arg(long, default_value_t = 10)]
     pub stability_window: usize,
+    /// UTC days of new blocks per run (a transaction each; bounds memory on a long history).
+    #[arg(long, default_value_t = 2)]
+    pub max_days: u32,
 }
 
 /// `taoscope yuma`.

@@ -6,19 +6,23 @@
 //! emissions per row, and stake trades (about one per four rows). Both sides compute the same
 //! aggregates: candles at 5m/1h/4h/1d (OHLC, time-weighted price, market cap, liquidity, TAO
 //! volume and trade count), the whole-window TWAP per subnet, and daily emissions with their
-//! split and shares. Polars' time includes reading the Parquet files; PostgreSQL's materialises
-//! each result into a temporary table (as Polars materialises frames).
+//! split and shares. Polars' time includes scanning the Parquet files (candles are computed 32
+//! subnets at a time, so memory is bounded by a batch's history); PostgreSQL's materialises each
+//! result into a temporary table (as Polars materialises frames).
 
 use std::path::Path;
 
 use polars::prelude::{
-    DataFrame, IntoLazy, NamedFrom, ParquetCompression, ParquetReader, ParquetWriter, SerReader, Series,
+    DataFrame, IntoLazy, LazyFrame, NamedFrom, ParquetCompression, ParquetWriter, ScanArgsParquet, Series,
+    col,
 };
 
 use crate::AnalyticsError;
 use crate::frame::frame;
-use crate::prices::{Interval, candles, twap};
+use crate::prices::{Interval, candles_by_subnet_batch, twap};
 
+/// Subnets per candle batch (memory is bounded by a batch's history).
+const SUBNETS_PER_BATCH: usize = 32;
 /// Blocks per 5-minute step.
 const BLOCKS_PER_STEP: i64 = 25;
 const STEP_MS: i64 = 300_000;
@@ -128,27 +132,56 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<u64, AnalyticsEr
     Ok(ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None)).finish(df)?)
 }
 
-/// Reads a Parquet file.
-pub fn read_parquet(path: &Path) -> Result<DataFrame, AnalyticsError> {
-    let file = std::fs::File::open(path).map_err(io(path))?;
-    Ok(ParquetReader::new(file).finish()?)
+/// Scans a Parquet file lazily (each query reads the columns it needs).
+pub fn scan_parquet(path: &Path) -> Result<LazyFrame, AnalyticsError> {
+    Ok(LazyFrame::scan_parquet(path.to_string_lossy().as_ref().into(), ScanArgsParquet::default())?)
 }
 
-/// The Polars side: reads both snapshots, computes candles at every interval, the window's TWAP
-/// and daily emissions; returns the result rows.
+/// The Polars side: over both snapshots (scanned by each query), candles at every interval, the
+/// window's TWAP and daily emissions; returns the result rows.
 pub fn polars_aggregates(pool_path: &Path, trades_path: &Path) -> Result<usize, AnalyticsError> {
-    let pool = read_parquet(pool_path)?;
-    let trades = read_parquet(trades_path)?;
-    let ts = pool.column("ts")?.i64()?;
-    let (start_ms, end_ms) =
-        (ts.iter().flatten().min().unwrap_or(0), ts.iter().flatten().max().unwrap_or(0) + STEP_MS);
+    let pool = scan_parquet(pool_path)?;
+    let trades = scan_parquet(trades_path)?;
+    let span =
+        pool.clone().select([col("ts").min().alias("start"), col("ts").max().alias("end")]).collect()?;
+    let (start_ms, end_ms) = (
+        crate::frame::i64s(&span, "start")?[0].unwrap_or(0),
+        crate::frame::i64s(&span, "end")?[0].unwrap_or(0) + STEP_MS,
+    );
+    let netuids = pool.clone().select([col("netuid").unique_stable()]).collect()?;
+    let mut netuids: Vec<i32> =
+        crate::frame::i64s(&netuids, "netuid")?.into_iter().flatten().map(|n| n as i32).collect();
+    netuids.sort_unstable();
     let mut rows = 0;
     for interval in Interval::ALL {
-        rows += candles(pool.clone().lazy(), trades.clone().lazy(), interval, end_ms)?.collect()?.height();
+        candles_by_subnet_batch(
+            pool.clone(),
+            trades.clone(),
+            interval,
+            end_ms,
+            &netuids,
+            SUBNETS_PER_BATCH,
+            |c| {
+                rows += c.height();
+                Ok(())
+            },
+        )?;
     }
-    rows += twap(pool.clone().lazy(), start_ms, end_ms)?.collect()?.height();
-    let per_block = crate::emissions::per_block(&pool)?;
-    rows += crate::emissions::daily(per_block.lazy(), crate::emissions::no_base()?)?.collect()?.height();
+    rows += twap(pool.clone(), start_ms, end_ms)?.collect()?.height();
+    let emission_columns = [
+        "netuid",
+        "block",
+        "ts",
+        "spec",
+        "tao",
+        "alpha_in",
+        "alpha_out",
+        "tao_in_emission",
+        "alpha_in_emission",
+        "alpha_out_emission",
+    ];
+    let per_block = crate::emissions::per_block(&pool.select(emission_columns.map(col)).collect()?)?;
+    rows += crate::emissions::daily_with_era(per_block.lazy(), crate::emissions::no_base()?)?.height();
     Ok(rows)
 }
 

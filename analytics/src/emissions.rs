@@ -23,31 +23,34 @@ use crate::frame::{DAY_MS, i64s};
 /// Adds the per-block emission columns to a pool frame (`netuid`, `block`, `ts`, `spec`, `tao`,
 /// `alpha_in`, `alpha_out`, `tao_in_emission`, `alpha_in_emission`, `alpha_out_emission`):
 /// `tao_in`, `alpha_in_em`, `alpha_out_em` (recorded, 0 when not recorded), `owner_alpha`,
-/// `miner_alpha`, `validator_alpha`, `root_alpha` and `era`.
+/// `miner_alpha`, `validator_alpha` and `root_alpha`. Streams over the columns (a year of
+/// history is tens of millions of rows).
 pub fn per_block(pool: &DataFrame) -> Result<DataFrame, AnalyticsError> {
-    let netuid = i64s(pool, "netuid")?;
-    let block = i64s(pool, "block")?;
-    let tao = i64s(pool, "tao")?;
-    let alpha_in = i64s(pool, "alpha_in")?;
-    let alpha_out = i64s(pool, "alpha_out")?;
-    let spec = i64s(pool, "spec")?;
-    let alpha_out_em = i64s(pool, "alpha_out_emission")?;
+    let int = |name: &str| -> Result<polars::prelude::Column, AnalyticsError> {
+        Ok(pool.column(name)?.cast(&DataType::Int64)?)
+    };
+    let (netuid, block, tao) = (int("netuid")?, int("block")?, int("tao")?);
+    let (alpha_in, alpha_out, alpha_out_em) =
+        (int("alpha_in")?, int("alpha_out")?, int("alpha_out_emission")?);
+    let (netuid, block, tao) = (netuid.i64()?, block.i64()?, tao.i64()?);
+    let (alpha_in, alpha_out, alpha_out_em) = (alpha_in.i64()?, alpha_out.i64()?, alpha_out_em.i64()?);
     let root_tao: HashMap<i64, u64> = netuid
         .iter()
-        .zip(&block)
-        .zip(&tao)
-        .filter(|((n, _), _)| **n == Some(0))
-        .filter_map(|((_, b), t)| Some(((*b)?, (*t)?.max(0) as u64)))
+        .zip(block.iter())
+        .zip(tao.iter())
+        .filter(|((n, _), _)| *n == Some(0))
+        .filter_map(|((_, b), t)| Some((b?, t?.max(0) as u64)))
         .collect();
     let n = pool.height();
     let (mut owner, mut miner, mut validator, mut root) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let mut era = Vec::with_capacity(n);
-    for i in 0..n {
-        let out = alpha_out_em[i].unwrap_or(0).max(0) as u64;
-        let issuance = (alpha_in[i].unwrap_or(0).max(0) + alpha_out[i].unwrap_or(0).max(0)) as u64;
-        let root_tao = block[i].and_then(|b| root_tao.get(&b)).copied().unwrap_or(0);
-        let split = if netuid[i] == Some(0) {
+    let rows =
+        netuid.iter().zip(block.iter()).zip(alpha_in.iter().zip(alpha_out.iter())).zip(alpha_out_em.iter());
+    for (((netuid, block), (alpha_in, alpha_out)), out) in rows {
+        let out = out.unwrap_or(0).max(0) as u64;
+        let issuance = (alpha_in.unwrap_or(0).max(0) + alpha_out.unwrap_or(0).max(0)) as u64;
+        let root_tao = block.and_then(|b| root_tao.get(&b)).copied().unwrap_or(0);
+        let split = if netuid == Some(0) {
             Default::default()
         } else {
             split_alpha_out(
@@ -60,7 +63,6 @@ pub fn per_block(pool: &DataFrame) -> Result<DataFrame, AnalyticsError> {
         miner.push(split.server as i64);
         validator.push(split.validator as i64);
         root.push(split.root_alpha as i64);
-        era.push(EmissionEra::for_spec(spec[i].unwrap_or(0).max(0) as u32).as_str());
     }
     let mut out = pool.clone();
     for s in [
@@ -68,7 +70,6 @@ pub fn per_block(pool: &DataFrame) -> Result<DataFrame, AnalyticsError> {
         Series::new("miner_alpha".into(), miner),
         Series::new("validator_alpha".into(), validator),
         Series::new("root_alpha".into(), root),
-        Series::new("era".into(), era),
     ] {
         out.with_column(s.into())?;
     }
@@ -83,7 +84,8 @@ pub fn per_block(pool: &DataFrame) -> Result<DataFrame, AnalyticsError> {
     Ok(out)
 }
 
-/// Daily emissions from [`per_block`]'s frame. `base` holds each subnet's running totals before
+/// Daily emissions from [`per_block`]'s frame (with each day's first and last runtime; see
+/// [`daily_with_era`]). `base` holds each subnet's running totals before
 /// the frame's first day (`netuid`, `base_tao_in`, `base_alpha_in`, `base_alpha_out`).
 pub fn daily(blocks: LazyFrame, base: LazyFrame) -> Result<LazyFrame, AnalyticsError> {
     let days = blocks
@@ -100,8 +102,8 @@ pub fn daily(blocks: LazyFrame, base: LazyFrame) -> Result<LazyFrame, AnalyticsE
             col("miner_alpha").sum(),
             col("validator_alpha").sum(),
             col("root_alpha").sum(),
-            col("era").first().alias("era_first"),
-            col("era").last().alias("era_last"),
+            col("spec").first().alias("spec_first"),
+            col("spec").last().alias("spec_last"),
         ]);
     let total = col("tao_in").sum().over([col("day")])?;
     let cum = |c: &str| col(c).cum_sum(false).over([col("netuid")]);
@@ -117,10 +119,6 @@ pub fn daily(blocks: LazyFrame, base: LazyFrame) -> Result<LazyFrame, AnalyticsE
             (cum("tao_in")? + col("base_tao_in").fill_null(lit(0i64))).alias("cum_tao_in"),
             (cum("alpha_in")? + col("base_alpha_in").fill_null(lit(0i64))).alias("cum_alpha_in"),
             (cum("alpha_out")? + col("base_alpha_out").fill_null(lit(0i64))).alias("cum_alpha_out"),
-            when(col("era_first").eq(col("era_last")))
-                .then(col("era_first"))
-                .otherwise(col("era_first") + lit(",") + col("era_last"))
-                .alias("era"),
         ])
         .select([
             col("netuid"),
@@ -139,8 +137,25 @@ pub fn daily(blocks: LazyFrame, base: LazyFrame) -> Result<LazyFrame, AnalyticsE
             col("cum_tao_in"),
             col("cum_alpha_in"),
             col("cum_alpha_out"),
-            col("era"),
+            col("spec_first"),
+            col("spec_last"),
         ]))
+}
+
+/// Collects [`daily`] and names each day's emission era(s) from its first and last runtime.
+pub fn daily_with_era(blocks: LazyFrame, base: LazyFrame) -> Result<DataFrame, AnalyticsError> {
+    let mut df = daily(blocks, base)?.collect()?;
+    let era = |s: Option<i64>| EmissionEra::for_spec(s.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32);
+    let eras: Vec<String> = i64s(&df, "spec_first")?
+        .into_iter()
+        .zip(i64s(&df, "spec_last")?)
+        .map(|(first, last)| {
+            let (a, b) = (era(first), era(last));
+            if a == b { a.as_str().to_owned() } else { format!("{},{}", a.as_str(), b.as_str()) }
+        })
+        .collect();
+    df.with_column(Series::new("era".into(), eras).into())?;
+    Ok(df.drop_many(["spec_first", "spec_last"]))
 }
 
 /// An empty `base` frame for [`daily`] (no history before the first day).

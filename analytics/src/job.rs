@@ -1,8 +1,9 @@
 //! `taoscope analytics`: one incremental run over what the indexer has added since the last run.
 //!
-//! A run takes the blocks after its progress mark up to the indexed head (or `up_to`). Day-based
-//! results (candles, daily emissions and flows) are recomputed from the start of the UTC day of
-//! the first new block, so a day that was still open is completed; epoch results (rankings, the
+//! A run takes the blocks after its progress mark up to the indexed head (or `up_to`), at most
+//! `max_days` UTC days of them. Day-based results (candles, daily emissions and flows) are
+//! recomputed from the start of the UTC day of the last block done, so a day that was still open
+//! is completed; epoch results (rankings, the
 //! Yuma audit) are computed for the new epochs, reading back as many earlier epochs as rank
 //! changes and stability need; coldkey roll-ups are recomputed for the days of new epochs.
 //! Everything, with the new mark, is written in one transaction: a failed or killed run changes
@@ -15,7 +16,7 @@ use tokio_postgres::{Client, Transaction};
 
 use crate::audit::{AuditEpoch, AuditParams, AuditUid, audit};
 use crate::frame::{DAY_MS, f64s, i64s, required, strs};
-use crate::prices::{Interval, candles};
+use crate::prices::{Interval, candles, sorted_by_subnet_and_time};
 use crate::{AnalyticsError, emissions, flows, load, rankings};
 
 /// The progress mark's name in `analytics_progress`.
@@ -34,6 +35,8 @@ pub struct AnalyticsOptions {
     pub stability_window: usize,
     /// `FlowEmaSmoothingFactor` for the flow EMA.
     pub flow_smoothing: u64,
+    /// UTC days of new blocks one run takes at most (later runs take the rest).
+    pub max_days: u32,
 }
 
 impl Default for AnalyticsOptions {
@@ -43,6 +46,7 @@ impl Default for AnalyticsOptions {
             tolerance: 1e-3,
             stability_window: 10,
             flow_smoothing: taoscope_math::emission::DEFAULT_FLOW_EMA_SMOOTHING,
+            max_days: 2,
         }
     }
 }
@@ -72,7 +76,8 @@ pub struct RunReport {
     pub epochs_deviating: usize,
 }
 
-/// Runs once; returns `None` when there was nothing new.
+/// Runs once over up to [`AnalyticsOptions::max_days`] days of new blocks; returns `None` when
+/// there was nothing new.
 pub async fn run(client: &mut Client, opts: &AnalyticsOptions) -> Result<Option<RunReport>, AnalyticsError> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&RUN_LOCK]).await?;
@@ -89,9 +94,10 @@ pub async fn run(client: &mut Client, opts: &AnalyticsOptions) -> Result<Option<
     if head <= done {
         return Ok(None);
     }
-    let mut report = RunReport { to_block: head as u64, ..RunReport::default() };
 
-    // Day-based results, from the start of the first new block's UTC day.
+    // Day-based results are recomputed from the start of the UTC day of the last block already
+    // done (its price held until the block that follows it, which may be new), else of the first
+    // new block.
     let first_ts: Option<i64> = tx
         .query_opt(
             "SELECT (extract(epoch FROM timestamp) * 1000)::int8 FROM blocks
@@ -101,7 +107,29 @@ pub async fn run(client: &mut Client, opts: &AnalyticsOptions) -> Result<Option<
         .await?
         .map(|r| r.get(0));
     if let Some(first_ts) = first_ts {
+        // A run covers at most `max_days` days of new blocks (memory stays bounded on a long
+        // history); the next run goes on from there.
         let day = first_ts.div_euclid(DAY_MS);
+        let limit: Option<i64> = tx
+            .query_one(
+                "SELECT max(number) FROM blocks WHERE number <= $1 AND timestamp < to_timestamp($2::float8 / 1000)",
+                &[&head, &(((day + i64::from(opts.max_days.max(1))) * DAY_MS) as f64)],
+            )
+            .await?
+            .get(0);
+        head = limit.unwrap_or(head).max(done + 1);
+    }
+    let mut report = RunReport { to_block: head as u64, ..RunReport::default() };
+    if let Some(first_ts) = first_ts {
+        let done_ts: Option<i64> = tx
+            .query_opt(
+                "SELECT (extract(epoch FROM timestamp) * 1000)::int8 FROM blocks
+                 WHERE number = $1 AND timestamp IS NOT NULL",
+                &[&done],
+            )
+            .await?
+            .map(|r| r.get(0));
+        let day = done_ts.unwrap_or(first_ts).min(first_ts).div_euclid(DAY_MS);
         let start: i64 = tx
             .query_one(
                 "SELECT min(number) FROM blocks WHERE timestamp >= to_timestamp($1::float8 / 1000)",
@@ -179,12 +207,24 @@ pub async fn follow(
                 }
             };
         }
+        let mut more = false;
         if let Some(c) = client.as_mut() {
             let started = std::time::Instant::now();
             match run(c, opts).await {
-                Ok(Some(report)) => on_report(&report, started.elapsed()),
+                Ok(Some(report)) => {
+                    on_report(&report, started.elapsed());
+                    more = true;
+                }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "analytics run failed; nothing was written, retrying"),
+            }
+        }
+        if more {
+            // A backlog goes on at once (each run takes a few days of it), unless told to stop.
+            tokio::select! {
+                biased;
+                _ = &mut stop => return,
+                _ = std::future::ready(()) => continue,
             }
         }
         tokio::select! {
@@ -244,6 +284,13 @@ async fn write_candles(
     .await?;
     let (pool, trades) = (pool.clone(), trades.clone());
     let all = compute(move || {
+        // Candles group contiguous runs; a chain whose timestamps went backwards gets sorted first.
+        let pool = if sorted_by_subnet_and_time(&pool)? {
+            pool
+        } else {
+            tracing::warn!("block timestamps are not increasing within a subnet; sorting by time");
+            pool.sort(["netuid", "ts"], Default::default())?
+        };
         Interval::ALL
             .into_iter()
             .map(|i| Ok((i, candles(pool.clone().lazy(), trades.clone().lazy(), i, end_ms)?.collect()?)))
@@ -299,7 +346,7 @@ async fn write_emissions(
     let pool = pool.clone();
     let daily = compute(move || {
         let per_block = emissions::per_block(&pool)?;
-        Ok(emissions::daily(per_block.lazy(), emissions::base_frame(&base)?)?.collect()?)
+        emissions::daily_with_era(per_block.lazy(), emissions::base_frame(&base)?)
     })
     .await?;
     tx.execute(

@@ -1,7 +1,8 @@
 //! Prices: OHLCV candles of the per-block pool price at 5m/1h/4h/1d with TWAP, market cap,
 //! liquidity and the on-chain moving price; TWAP over any window.
 //!
-//! Inputs are two frames sorted by (netuid, block):
+//! Inputs are two frames sorted by (netuid, block), with time increasing with the block (the
+//! chain's timestamps do; [`sorted_by_subnet_and_time`] checks a frame):
 //! - pool: `netuid` i32, `block` i64, `ts` i64 (ms), `price` f64, `moving_price` f64 (nullable),
 //!   `tao`, `alpha_in`, `alpha_out` i64 (rao);
 //! - trades: `netuid` i32, `ts` i64, `tao` i64 (rao, unsigned amount), `internal` bool (a movement
@@ -11,8 +12,10 @@
 //! the data); within a bucket each block weighs by how long its price held there.
 
 use polars::prelude::{
-    DataType, Expr, JoinArgs, JoinType, LazyFrame, PolarsResult, SortMultipleOptions, col, len, lit, when,
+    DataType, Expr, JoinArgs, JoinType, LazyFrame, MaintainOrderJoin, PolarsResult, SortMultipleOptions, col,
+    len, lit, when,
 };
+use polars_plan::plans::AExprSorted;
 
 /// Candle widths.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,13 +61,35 @@ impl Interval {
 }
 
 const RAO: f64 = 1e9;
+/// Spacing of subnets in the candle group key (bucket indices stay far below it).
+const SUBNET_KEY: i64 = 1 << 42;
 
-/// How long each block's price held, ending at `until` (next block, capped by `cap`).
-fn held(cap: Expr, end_ms: i64) -> PolarsResult<Expr> {
-    let next = col("ts").shift(lit(-1)).over([col("netuid")])?.fill_null(lit(end_ms));
+/// The next block's time in the same subnet, else `end_ms` (rows sorted by netuid, block: the
+/// next row, unless it belongs to the next subnet — no window needed).
+fn next_ts(end_ms: i64) -> Expr {
+    when(col("netuid").shift(lit(-1)).eq(col("netuid"))).then(col("ts").shift(lit(-1))).otherwise(lit(end_ms))
+}
+
+/// How long each block's price held, until the next block or `cap`, whichever is first.
+fn held(cap: Expr, end_ms: i64) -> Expr {
+    let next = next_ts(end_ms);
     let until = when(next.clone().lt(cap.clone())).then(next).otherwise(cap);
     let d = until - col("ts");
-    Ok(when(d.clone().gt(lit(0i64))).then(d).otherwise(lit(0i64)))
+    when(d.clone().gt(lit(0i64))).then(d).otherwise(lit(0i64))
+}
+
+/// Whether a pool frame is sorted by subnet, then time (what [`candles`] and [`twap`] need).
+pub fn sorted_by_subnet_and_time(pool: &polars::prelude::DataFrame) -> PolarsResult<bool> {
+    let (netuid, ts) =
+        (pool.column("netuid")?.cast(&DataType::Int64)?, pool.column("ts")?.cast(&DataType::Int64)?);
+    let mut last: Option<(Option<i64>, Option<i64>)> = None;
+    for pair in netuid.i64()?.iter().zip(ts.i64()?.iter()) {
+        if last.is_some_and(|l| l > pair) {
+            return Ok(false);
+        }
+        last = Some(pair);
+    }
+    Ok(true)
 }
 
 /// Candles of `interval` (one row per subnet and bucket; `bucket` is the start in ms).
@@ -77,11 +102,21 @@ pub fn candles(
 ) -> PolarsResult<LazyFrame> {
     let w = interval.millis();
     let bucket = col("ts") - col("ts") % lit(w);
+    // One key per (subnet, bucket). Rows are sorted by subnet and time, so each bucket is a
+    // contiguous run and the key is sorted: it groups by slices (no hash table), in order.
+    let key = col("netuid").cast(DataType::Int64) * lit(SUBNET_KEY) + col("ts") / lit(w);
     let ohlc = pool
-        .with_column(bucket.clone().alias("bucket"))
-        .with_column(held(col("bucket") + lit(w), end_ms)?.alias("dur"))
-        .group_by([col("netuid"), col("bucket")])
+        .with_column(bucket.alias("bucket"))
+        .with_column(held(col("bucket") + lit(w), end_ms).alias("dur"))
+        .with_column(
+            key.clone()
+                .set_sorted_flag(AExprSorted { descending: Some(false), nulls_last: None })
+                .alias("key"),
+        )
+        .group_by_stable([col("key")])
         .agg([
+            col("netuid").first(),
+            col("bucket").first(),
             col("block").first().alias("first_block"),
             col("block").last().alias("last_block"),
             len().cast(DataType::Int32).alias("blocks"),
@@ -97,26 +132,9 @@ pub fn candles(
                 .alias("market_cap_tao"),
             (col("tao").cast(DataType::Float64) * lit(2.0 / RAO)).last().alias("liquidity_tao"),
         ])
-        .with_column(
-            when(col("time").gt(lit(0i64)))
-                .then(col("price_time") / col("time").cast(DataType::Float64))
-                .otherwise(col("close"))
-                .alias("twap"),
-        );
-    let volume = trades
-        .filter(col("internal").not())
-        .with_column(bucket.alias("bucket"))
-        .group_by([col("netuid"), col("bucket")])
-        .agg([col("tao").sum().alias("volume_rao"), len().cast(DataType::Int32).alias("trades")]);
-    Ok(ohlc
-        .join(
-            volume,
-            [col("netuid"), col("bucket")],
-            [col("netuid"), col("bucket")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([col("volume_rao").fill_null(lit(0i64)), col("trades").fill_null(lit(0i32))])
+        // The final columns before the join, so the join gathers no more than it must.
         .select([
+            col("key"),
             col("netuid"),
             col("bucket"),
             col("first_block"),
@@ -126,14 +144,50 @@ pub fn candles(
             col("high"),
             col("low"),
             col("close"),
-            col("twap"),
+            when(col("time").gt(lit(0i64)))
+                .then(col("price_time") / col("time").cast(DataType::Float64))
+                .otherwise(col("close"))
+                .alias("twap"),
             col("moving_price"),
             col("market_cap_tao"),
             col("liquidity_tao"),
-            col("volume_rao"),
-            col("trades"),
-        ])
-        .sort(["netuid", "bucket"], SortMultipleOptions::default()))
+        ]);
+    let volume = trades
+        .filter(col("internal").not())
+        .with_column(key.alias("key"))
+        .group_by([col("key")])
+        .agg([col("tao").sum().alias("volume_rao"), len().cast(DataType::Int32).alias("trades")]);
+    Ok(ohlc
+        .join(
+            volume,
+            [col("key")],
+            [col("key")],
+            JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) },
+        )
+        .with_columns([col("volume_rao").fill_null(lit(0i64)), col("trades").fill_null(lit(0i32))])
+        .drop(polars::prelude::Selector::ByName { names: ["key".into()].into(), strict: true }))
+}
+
+/// [`candles`] a batch of subnets at a time, each batch's frame handed to `sink`: memory is
+/// bounded by the largest batch's history, not the whole history. `netuids` must be sorted.
+pub fn candles_by_subnet_batch(
+    pool: LazyFrame,
+    trades: LazyFrame,
+    interval: Interval,
+    end_ms: i64,
+    netuids: &[i32],
+    per_batch: usize,
+    mut sink: impl FnMut(polars::prelude::DataFrame) -> PolarsResult<()>,
+) -> PolarsResult<()> {
+    for batch in netuids.chunks(per_batch.max(1)) {
+        let (first, last) = (batch[0], batch[batch.len() - 1]);
+        let within = || col("netuid").gt_eq(lit(first)).and(col("netuid").lt_eq(lit(last)));
+        sink(
+            candles(pool.clone().filter(within()), trades.clone().filter(within()), interval, end_ms)?
+                .collect()?,
+        )?;
+    }
+    Ok(())
 }
 
 /// Time-weighted average price per subnet over `[from_ms, to_ms)`: each block's price weighs by
@@ -141,7 +195,7 @@ pub fn candles(
 /// `pool` must hold the window's blocks and the last block before it.
 pub fn twap(pool: LazyFrame, from_ms: i64, to_ms: i64) -> PolarsResult<LazyFrame> {
     let start = when(col("ts").lt(lit(from_ms))).then(lit(from_ms)).otherwise(col("ts"));
-    let next = col("ts").shift(lit(-1)).over([col("netuid")])?.fill_null(lit(to_ms));
+    let next = next_ts(to_ms);
     let until = when(next.clone().lt(lit(to_ms))).then(next).otherwise(lit(to_ms));
     Ok(pool
         .filter(col("ts").lt(lit(to_ms)))

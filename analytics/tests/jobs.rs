@@ -53,10 +53,12 @@ async fn scalar_i64(c: &Client, sql: &str) -> i64 {
 async fn analytics_match_the_indexed_tables_and_incremental_runs_equal_a_full_one() {
     let full = indexed().await;
     let mut c = full.client().await;
-    let report = run(&mut c, &AnalyticsOptions::default()).await.unwrap().expect("work to do");
-    assert_eq!(report.from_block, 1, "{report:?}");
+    // One run over everything.
+    let everything = AnalyticsOptions { max_days: 365, ..AnalyticsOptions::default() };
+    let report = run(&mut c, &everything).await.unwrap().expect("work to do");
+    assert_eq!((report.from_block, report.to_block), (1, u64::from(BLOCKS)), "{report:?}");
     assert!(report.epochs_audited > 40, "{report:?}");
-    assert!(run(&mut c, &AnalyticsOptions::default()).await.unwrap().is_none(), "nothing new: no work");
+    assert!(run(&mut c, &everything).await.unwrap().is_none(), "nothing new: no work");
 
     // Candles: 5-minute buckets hold one block each here; the daily ones equal SQL over pool_state.
     let mismatched = scalar_i64(
@@ -180,13 +182,19 @@ async fn analytics_match_the_indexed_tables_and_incremental_runs_equal_a_full_on
     assert_eq!(audits, scalar_i64(&c, "SELECT count(*) FROM epochs").await);
     assert_eq!((exact, max, beyond), (audits, Some(0.0), 0), "audit deviates on the devnet");
 
-    // Incremental: the same chain analysed in steps (inside days, at epochs, across days) ends
-    // with exactly the rows of the full run.
+    // Incremental: the same chain analysed in steps (inside days, at epochs, across days, and
+    // runs of at most one day each) ends with exactly the rows of the full run.
     let want = analytics_digests(&c).await;
     let stepwise = indexed().await;
     let mut s = stepwise.client().await;
+    let mut runs = 0;
     for up_to in [40u64, 41, 72, 73, 150, 199, 230, u64::from(BLOCKS)] {
-        run(&mut s, &AnalyticsOptions { up_to: Some(up_to), ..AnalyticsOptions::default() }).await.unwrap();
+        let step = AnalyticsOptions { up_to: Some(up_to), max_days: 1, ..AnalyticsOptions::default() };
+        while let Some(r) = run(&mut s, &step).await.unwrap() {
+            assert!(r.to_block <= up_to);
+            runs += 1;
+        }
     }
+    assert!(runs > 8, "{runs} runs: the one-day limit split some steps");
     assert_eq!(analytics_digests(&s).await, want);
 }

@@ -18,6 +18,7 @@ pub async fn run(args: AnalyticsArgs) -> anyhow::Result<()> {
         up_to: args.up_to,
         tolerance: args.tolerance,
         stability_window: args.stability_window,
+        max_days: args.max_days,
         ..AnalyticsOptions::default()
     };
     if args.follow {
@@ -30,10 +31,18 @@ pub async fn run(args: AnalyticsArgs) -> anyhow::Result<()> {
             .await
             .context("connecting to the database")?;
         tokio::spawn(conn);
-        let started = std::time::Instant::now();
-        match taoscope_analytics::run(&mut client, &opts).await? {
-            Some(report) => print(&report, started.elapsed()),
-            None => println!("{{\"up_to_date\": true}}"),
+        // Run after run (each covers a few days) until up to date.
+        let mut ran = false;
+        loop {
+            let started = std::time::Instant::now();
+            match taoscope_analytics::run(&mut client, &opts).await? {
+                Some(report) => print(&report, started.elapsed()),
+                None => break,
+            }
+            ran = true;
+        }
+        if !ran {
+            println!("{{\"up_to_date\": true}}");
         }
     }
     db.close().await;
