@@ -9,6 +9,7 @@
 //! are what the audit is for.
 
 use taoscope_math::yuma::{BondsModel, EpochInput, I32F32, LiquidAlpha, YumaParams, YumaRules, epoch_with};
+use taoscope_schema::EpochParams;
 
 /// One uid of an indexed epoch.
 #[derive(Clone, Debug, Default)]
@@ -35,35 +36,6 @@ pub struct AuditUid {
     pub dividends: Option<u16>,
 }
 
-/// Hyperparameters recorded for an epoch (`None`: not in the runtime).
-#[derive(Clone, Debug, Default)]
-pub struct AuditParams {
-    /// `Kappa`.
-    pub kappa: Option<u16>,
-    /// `BondsMovingAverage`.
-    pub bonds_moving_average: Option<u64>,
-    /// `ActivityCutoff`.
-    pub activity_cutoff: Option<u16>,
-    /// `MaxAllowedValidators`.
-    pub max_allowed_validators: Option<u16>,
-    /// `BondsPenalty`.
-    pub bonds_penalty: Option<u16>,
-    /// `Tempo`.
-    pub tempo: Option<u16>,
-    /// `Yuma3On`.
-    pub yuma3: Option<bool>,
-    /// `LiquidAlphaOn`.
-    pub liquid_alpha: Option<bool>,
-    /// `AlphaValues`.
-    pub alpha_values: Option<(u16, u16)>,
-    /// `AlphaSigmoidSteepness`.
-    pub alpha_steepness: Option<i16>,
-    /// `StakeThreshold`.
-    pub stake_threshold: Option<u64>,
-    /// `SubnetOwnerHotkey`.
-    pub owner_hotkey: Option<String>,
-}
-
 /// An indexed epoch.
 #[derive(Clone, Debug, Default)]
 pub struct AuditEpoch {
@@ -74,7 +46,7 @@ pub struct AuditEpoch {
     /// The runtime that executed it.
     pub spec_version: u32,
     /// Recorded hyperparameters.
-    pub params: AuditParams,
+    pub params: EpochParams,
     /// Its uids (any order).
     pub uids: Vec<AuditUid>,
 }

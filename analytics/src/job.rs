@@ -14,10 +14,11 @@ use std::collections::HashMap;
 use polars::prelude::{DataFrame, IntoLazy, col};
 use tokio_postgres::{Client, Transaction};
 
-use crate::audit::{AuditEpoch, AuditParams, AuditUid, audit};
+use crate::audit::{AuditEpoch, AuditUid, audit};
 use crate::frame::{DAY_MS, f64s, i64s, required, strs};
 use crate::prices::{Interval, candles, sorted_by_subnet_and_time};
 use crate::{AnalyticsError, emissions, flows, load, rankings};
+use taoscope_schema::EpochParams;
 
 /// The progress mark's name in `analytics_progress`.
 pub const JOB: &str = "analytics";
@@ -561,7 +562,7 @@ async fn write_audits(
             netuid: r.get::<_, i32>(0) as u16,
             block: r.get::<_, i64>(1) as u64,
             spec_version: r.get::<_, i32>(2) as u32,
-            params: AuditParams {
+            params: EpochParams {
                 kappa: u16_of(r.get(3)),
                 bonds_moving_average: u64_of(r.get(4)),
                 activity_cutoff: u16_of(r.get(5)),

@@ -5,6 +5,7 @@
 //! This crate is deliberately small: no chain client, no HTTP, no dataframes. The indexer, the
 //! analytics jobs and the API meet only in PostgreSQL, and this crate is the contract between them.
 
+pub mod epoch;
 pub mod migrate;
 pub mod ss58;
 pub mod tables;
@@ -12,6 +13,7 @@ pub mod tables;
 pub mod testing;
 pub mod types;
 
+pub use epoch::EpochParams;
 pub use migrate::{MIGRATIONS, MigrateError, Migration, migrate};
 pub use ss58::{AccountId, SS58_PREFIX, Ss58Error};
 pub use types::{AlphaRao, BlockHash, BlockNumber, NetUid, Rao, SpecVersion, Uid};
