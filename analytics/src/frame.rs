@@ -34,8 +34,3 @@ pub fn strs(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, Analytics
 pub fn required<T>(values: Vec<Option<T>>, name: &str) -> Result<Vec<T>, AnalyticsError> {
     values.into_iter().map(|v| v.ok_or_else(|| AnalyticsError::Data(format!("{name} is null")))).collect()
 }
-
-/// The UTC day (days since 1970-01-01) of a millisecond timestamp.
-pub fn day_of(ts_ms: i64) -> i64 {
-    ts_ms.div_euclid(DAY_MS)
-}

@@ -99,6 +99,7 @@ pub async fn run(client: &mut Client, opts: &AnalyticsOptions) -> Result<Option<
     // Day-based results are recomputed from the start of the UTC day of the last block already
     // done (its price held until the block that follows it, which may be new), else of the first
     // new block.
+    let mut report = RunReport { to_block: head as u64, ..RunReport::default() };
     let first_ts: Option<i64> = tx
         .query_opt(
             "SELECT (extract(epoch FROM timestamp) * 1000)::int8 FROM blocks
@@ -110,18 +111,16 @@ pub async fn run(client: &mut Client, opts: &AnalyticsOptions) -> Result<Option<
     if let Some(first_ts) = first_ts {
         // A run covers at most `max_days` days of new blocks (memory stays bounded on a long
         // history); the next run goes on from there.
-        let day = first_ts.div_euclid(DAY_MS);
+        let first_day = first_ts.div_euclid(DAY_MS);
         let limit: Option<i64> = tx
             .query_one(
                 "SELECT max(number) FROM blocks WHERE number <= $1 AND timestamp < to_timestamp($2::float8 / 1000)",
-                &[&head, &(((day + i64::from(opts.max_days.max(1))) * DAY_MS) as f64)],
+                &[&head, &(((first_day + i64::from(opts.max_days.max(1))) * DAY_MS) as f64)],
             )
             .await?
             .get(0);
         head = limit.unwrap_or(head).max(done + 1);
-    }
-    let mut report = RunReport { to_block: head as u64, ..RunReport::default() };
-    if let Some(first_ts) = first_ts {
+        report.to_block = head as u64;
         let done_ts: Option<i64> = tx
             .query_opt(
                 "SELECT (extract(epoch FROM timestamp) * 1000)::int8 FROM blocks
@@ -250,6 +249,10 @@ fn i32_col(df: &DataFrame, name: &str) -> Result<Vec<i32>, AnalyticsError> {
 
 fn i64_col(df: &DataFrame, name: &str) -> Result<Vec<i64>, AnalyticsError> {
     required(i64s(df, name)?, name)
+}
+
+fn opt_i32_col(df: &DataFrame, name: &str) -> Result<Vec<Option<i32>>, AnalyticsError> {
+    Ok(i64s(df, name)?.into_iter().map(|v| v.map(|x| x as i32)).collect())
 }
 
 fn f64_col(df: &DataFrame, name: &str) -> Result<Vec<f64>, AnalyticsError> {
@@ -430,8 +433,6 @@ async fn write_flows(
 }
 
 async fn write_miners(tx: &Transaction<'_>, m: &DataFrame) -> Result<usize, AnalyticsError> {
-    let rank_change: Vec<Option<i32>> =
-        i64s(m, "rank_change")?.into_iter().map(|v| v.map(|x| x as i32)).collect();
     tx.execute(
         "INSERT INTO miner_rankings (netuid, block_number, uid, hotkey, coldkey, incentive, emission_alpha, emission_tao,
                                      rank_incentive, rank_emission, rank_change, stability_cv, epochs_in_window)
@@ -448,7 +449,7 @@ async fn write_miners(tx: &Transaction<'_>, m: &DataFrame) -> Result<usize, Anal
             &f64s(m, "emission_tao")?.into_iter().map(|v| v.unwrap_or(0.0)).collect::<Vec<_>>(),
             &i32_col(m, "rank_incentive")?,
             &i32_col(m, "rank_emission")?,
-            &rank_change,
+            &opt_i32_col(m, "rank_change")?,
             &f64s(m, "stability_cv")?,
             &i32_col(m, "epochs_in_window")?,
         ],
@@ -458,8 +459,6 @@ async fn write_miners(tx: &Transaction<'_>, m: &DataFrame) -> Result<usize, Anal
 }
 
 async fn write_validators(tx: &Transaction<'_>, v: &DataFrame) -> Result<usize, AnalyticsError> {
-    let rank_change: Vec<Option<i32>> =
-        i64s(v, "rank_change")?.into_iter().map(|x| x.map(|x| x as i32)).collect();
     let zero_null = |name: &str| -> Result<Vec<f64>, AnalyticsError> {
         Ok(f64s(v, name)?.into_iter().map(|x| x.unwrap_or(0.0)).collect())
     };
@@ -486,7 +485,7 @@ async fn write_validators(tx: &Transaction<'_>, v: &DataFrame) -> Result<usize, 
             &f64s(v, "apy")?,
             &i32_col(v, "rank_dividends")?,
             &i32_col(v, "rank_stake")?,
-            &rank_change,
+            &opt_i32_col(v, "rank_change")?,
         ],
     )
     .await?;
