@@ -53,6 +53,35 @@ pub enum Command {
     Bench(BenchCmd),
     /// Replay Yuma Consensus over epochs given as JSON and print the results as JSON.
     Yuma(YumaArgs),
+    /// Write a dataset (blocks, events, stake_events, pool_state, candles, emissions, flows,
+    /// neurons, miner_rankings, validator_rankings, yuma_audit) as a zstd Parquet file.
+    Export(ExportArgs),
+}
+
+/// `taoscope export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The dataset: blocks, events, stake_events, pool_state, candles, emissions, flows, neurons,
+    /// miner_rankings, validator_rankings or yuma_audit.
+    pub dataset: String,
+    /// The Parquet file to write (replaced only once the export has succeeded).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// Only this subnet.
+    #[arg(long)]
+    pub netuid: Option<u16>,
+    /// Only blocks from this one on (inclusive).
+    #[arg(long)]
+    pub from_block: Option<u64>,
+    /// Only blocks up to this one (inclusive).
+    #[arg(long)]
+    pub to_block: Option<u64>,
+    /// Candles only: 5m, 1h, 4h or 1d (default: every interval).
+    #[arg(long)]
+    pub interval: Option<String>,
+    /// Database.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
 }
 
 /// `taoscope analytics`.
@@ -99,6 +128,44 @@ pub enum BenchCmd {
     /// candles, TWAP and daily emissions with Polars and with SQL. The last line is a JSON
     /// object with polars_s, postgres_s, rows and peak_rss_mb.
     Analytics(BenchAnalyticsArgs),
+    /// Seed a database (--subnets subnets, --blocks blocks of pool history and hourly candles),
+    /// serve the API and load it from a second process; then export the pool history as
+    /// Parquet. The last line is a JSON object with subnets_rps, subnets_p99_ms, candles_rps,
+    /// candles_p99_ms, healthz_rps, export_rows_per_s and export_peak_rss_mb.
+    Api(BenchApiArgs),
+}
+
+/// `taoscope bench api`.
+#[derive(Debug, Args)]
+pub struct BenchApiArgs {
+    /// Subnets.
+    #[arg(long, default_value_t = 64)]
+    pub subnets: u16,
+    /// Blocks of history (12 s apart). 156,250 blocks of 64 subnets make the 10 million
+    /// `pool_state` rows of the export measurement.
+    #[arg(long, default_value_t = 156_250)]
+    pub blocks: u32,
+    /// Concurrent connections of the load generator.
+    #[arg(long, default_value_t = 64)]
+    pub connections: usize,
+    /// Seconds each query is driven for (after one second of warm-up).
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// PostgreSQL server for the benchmark database (its name is generated).
+    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub database_url: String,
+    /// Reuse this already seeded benchmark database (by name) instead of creating one.
+    #[arg(long)]
+    pub reuse: Option<String>,
+    /// Keep the benchmark database.
+    #[arg(long)]
+    pub keep: bool,
+    /// Internal: be the load generator against this API address.
+    #[arg(long, hide = true)]
+    pub load: Option<std::net::SocketAddr>,
+    /// Internal: the load generator's query (subnets, candles or healthz).
+    #[arg(long, hide = true, default_value = "healthz")]
+    pub kind: String,
 }
 
 /// `taoscope bench analytics`.
@@ -321,6 +388,69 @@ pub struct ServeArgs {
     /// Database.
     #[command(flatten)]
     pub db: DatabaseArgs,
+    /// API keys and limits.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// The API's keys, quotas and limits.
+#[derive(Debug, Args, Clone)]
+pub struct ApiArgs {
+    /// API keys as `name:secret` entries separated by commas (a bare secret is named keyN).
+    /// With keys, exports need one, and each key has its own export quota.
+    #[arg(long, env = "TAOSCOPE_API_KEYS", hide_env_values = true)]
+    pub api_keys: Option<String>,
+    /// A file of API keys, one `name:secret` per line (`#` comments allowed).
+    #[arg(long, env = "TAOSCOPE_API_KEYS_FILE")]
+    pub api_keys_file: Option<std::path::PathBuf>,
+    /// Refuse GraphQL requests without a valid key too (not only exports).
+    #[arg(long, env = "TAOSCOPE_REQUIRE_API_KEY")]
+    pub require_api_key: bool,
+    /// Exports each key (or all anonymous callers together) may start per minute.
+    #[arg(long, env = "TAOSCOPE_EXPORTS_PER_MINUTE", default_value_t = 30)]
+    pub exports_per_minute: u32,
+    /// Exports that may start back to back before the per-minute rate applies.
+    #[arg(long, env = "TAOSCOPE_EXPORT_BURST", default_value_t = 5)]
+    pub export_burst: u32,
+    /// Origins allowed by CORS (repeat or separate with commas); default any origin.
+    #[arg(long = "cors-origin", env = "TAOSCOPE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Database connections the API may hold.
+    #[arg(long, env = "TAOSCOPE_API_DB_CONNECTIONS", default_value_t = 16)]
+    pub db_connections: usize,
+}
+
+impl ApiArgs {
+    /// The API configuration these flags describe.
+    pub fn config(&self) -> anyhow::Result<taoscope_api::ApiConfig> {
+        let mut keys = match &self.api_keys {
+            Some(text) => {
+                taoscope_api::parse_api_keys(text).map_err(|e| anyhow::anyhow!("--api-keys: {e}"))?
+            }
+            None => Vec::new(),
+        };
+        if let Some(path) = &self.api_keys_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read --api-keys-file {}: {e}", path.display()))?;
+            keys.extend(
+                taoscope_api::parse_api_keys(&text)
+                    .map_err(|e| anyhow::anyhow!("--api-keys-file {}: {e}", path.display()))?,
+            );
+        }
+        if self.require_api_key && keys.is_empty() {
+            anyhow::bail!("--require-api-key needs --api-keys or --api-keys-file");
+        }
+        let nonzero = |v: u32, flag: &str| {
+            std::num::NonZeroU32::new(v).ok_or_else(|| anyhow::anyhow!("{flag} must be at least 1"))
+        };
+        Ok(taoscope_api::ApiConfig {
+            api_keys: keys,
+            require_key: self.require_api_key,
+            exports_per_minute: nonzero(self.exports_per_minute, "--exports-per-minute")?,
+            export_burst: nonzero(self.export_burst, "--export-burst")?,
+            cors_origins: self.cors_origins.clone(),
+        })
+    }
 }
 
 /// `taoscope up`.
@@ -347,6 +477,9 @@ pub struct UpArgs {
     /// Indexer settings.
     #[command(flatten)]
     pub indexer: IndexerArgs,
+    /// API keys and limits.
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 impl DevnetArgs {

@@ -4,6 +4,7 @@
 pub mod analytics;
 pub mod bench;
 pub mod devnet;
+pub mod export;
 pub mod index;
 pub mod metadata;
 pub mod migrate;
@@ -30,31 +31,38 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     })
 }
 
-/// Starts the Prometheus exporter on `listen` (`off` disables it); `/metrics` then serves the
-/// indexer's counters, gauges and histograms.
+/// Installs the process's metrics recorder (which the API's `/metrics` also renders) and, unless
+/// `listen` is `off`, serves `/metrics` on `listen` too (the indexer's counters, gauges and
+/// histograms, and the API's when it runs in the same process).
 pub fn serve_metrics(listen: &str) -> anyhow::Result<()> {
+    let handle = taoscope_api::telemetry::prometheus();
     if listen == "off" {
         return Ok(());
     }
     let addr: SocketAddr =
         listen.parse().map_err(|e| anyhow::anyhow!("invalid --metrics-listen {listen:?}: {e}"))?;
-    // Bind here first: the exporter's own error would not say which flag to change.
-    drop(std::net::TcpListener::bind(addr).map_err(|e| {
+    let listener = std::net::TcpListener::bind(addr).map_err(|e| {
         anyhow::anyhow!(
             "cannot listen on {addr} for metrics: {e}; pass --metrics-listen with a free port or off"
         )
-    })?);
-    metrics_exporter_prometheus::PrometheusBuilder::new()
-        .with_http_listener(addr)
-        .set_buckets_for_metric(
-            metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()),
-            &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0],
-        )
-        .map_err(|e| anyhow::anyhow!("metrics: {e}"))?
-        .install()
-        .map_err(|e| anyhow::anyhow!("cannot start the metrics endpoint on {addr}: {e}"))?;
+    })?;
+    listener.set_nonblocking(true)?;
+    let listener = TcpListener::from_std(listener)?;
+    tokio::spawn(async move {
+        if let Err(e) = taoscope_api::telemetry::serve_metrics(listener, handle).await {
+            tracing::error!(error = %e, "the metrics endpoint stopped");
+        }
+    });
     tracing::info!(%addr, "Prometheus metrics at /metrics");
     Ok(())
+}
+
+/// The API's state from the command line: a pool and a live feed on `url`, keys and limits
+/// from `args`, and `/metrics` from the process's recorder.
+pub fn api_state(url: &str, args: &crate::cli::ApiArgs) -> anyhow::Result<taoscope_api::ApiState> {
+    let config = args.config()?;
+    let state = taoscope_api::ApiState::connect(url, args.db_connections, config)?;
+    Ok(state.with_metrics(taoscope_api::telemetry::prometheus()))
 }
 
 /// Opens the database and applies migrations.

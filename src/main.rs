@@ -58,6 +58,7 @@ async fn main() -> ExitCode {
         Command::Metadata(args) => commands::metadata::run(args),
         Command::Bench(args) => commands::bench::run(args).await,
         Command::Yuma(args) => commands::yuma::run(args),
+        Command::Export(args) => commands::export::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,41 +1,14 @@
-//! What the API reads from the database, as a trait: the GraphQL resolvers and the probes depend
-//! only on [`Store`], never on SQL, so they can be tested against another implementation and the
-//! queries live in one place ([`postgres`]).
-//!
-//! The methods return boxed futures so that the trait stays object-safe (`Arc<dyn Store>`)
-//! without an `async-trait` dependency.
+//! The API's access to PostgreSQL: the read-only pool ([`postgres`]), the rows the core queries
+//! return, and [`StoreError`]. Each GraphQL domain module keeps its own SQL next to the resolver
+//! that runs it and reaches the database through [`PgStore`](postgres::PgStore).
 
 pub mod postgres;
 
 use chrono::{DateTime, Utc};
-use futures::future::BoxFuture;
 use taoscope_schema::{BlockHash, BlockNumber, SpecVersion};
 
 /// The indexer stage whose checkpoint defines the indexed height.
 pub const BLOCKS_STAGE: &str = "blocks";
-
-/// Read access to the indexed chain.
-pub trait Store: Send + Sync + 'static {
-    /// Chain identity and heights, for the `status` query.
-    fn status(&self) -> BoxFuture<'_, Result<ChainStatus, StoreError>>;
-
-    /// Up to `limit` blocks, newest first, with numbers below `before` (all blocks when `None`).
-    fn blocks_page(
-        &self,
-        before: Option<BlockNumber>,
-        limit: u32,
-    ) -> BoxFuture<'_, Result<BlockPage, StoreError>>;
-
-    /// The block at `number`, if indexed.
-    fn block_by_number(&self, number: BlockNumber) -> BoxFuture<'_, Result<Option<StoredBlock>, StoreError>>;
-
-    /// The block with `hash`, if indexed.
-    fn block_by_hash(&self, hash: BlockHash) -> BoxFuture<'_, Result<Option<StoredBlock>, StoreError>>;
-
-    /// Versions recorded in `schema_migrations`, ascending; empty when the ledger does not
-    /// exist. A successful answer also proves that the database is reachable.
-    fn applied_migrations(&self) -> BoxFuture<'_, Result<Vec<i32>, StoreError>>;
-}
 
 /// Chain identity and progress. Every field is `None` on a database the indexer has not filled.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,6 +23,8 @@ pub struct ChainStatus {
     pub indexed: Option<BlockNumber>,
     /// The runtime of the highest indexed block.
     pub spec_version: Option<SpecVersion>,
+    /// The last block the analytics jobs have computed (`analytics_progress`).
+    pub analytics: Option<BlockNumber>,
 }
 
 /// One `blocks` row, as the API shows it.

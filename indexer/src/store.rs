@@ -18,8 +18,9 @@ pub use crate::rows::BlockRows;
 
 /// The `indexer_progress` stage this crate advances.
 pub const STAGE_BLOCKS: &str = "blocks";
-/// `LISTEN` channel notified with the new height after each committed batch.
-pub const NOTIFY_CHANNEL: &str = "taoscope_blocks";
+/// `LISTEN` channel notified with the new height after each committed batch (and after a
+/// rollback, with the kept height).
+pub const NOTIFY_CHANNEL: &str = taoscope_schema::tables::BLOCKS_CHANNEL;
 /// Advisory lock held by the one indexer writing a database ("tsc-indx").
 const WRITER_LOCK: i64 = 0x7473_632d_696e_6478;
 
@@ -191,6 +192,7 @@ impl Store {
         tx.execute(UPSERT_PROGRESS, &[&STAGE_BLOCKS, &to_i64(keep), &hash.as_slice()]).await?;
         // Analytics computed from the removed blocks are recomputed from the kept head.
         tx.execute(REWIND_ANALYTICS, &[&to_i64(keep)]).await?;
+        tx.execute(NOTIFY, &[&NOTIFY_CHANNEL, &keep.to_string()]).await?;
         tx.commit().await?;
         Ok(removed)
     }

@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_epoch_inputs_analytics",
         sql: include_str!("../migrations/0004_epoch_inputs_analytics.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_subnets_reader_role",
+        sql: include_str!("../migrations/0005_subnets_reader_role.sql"),
+    },
 ];
 
 /// Key of the advisory lock held while migrating ("taoscope" in ASCII).

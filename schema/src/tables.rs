@@ -1,6 +1,10 @@
 //! The tables the indexer fills, named once for every crate that walks them (writes, reorg
 //! rollbacks, benchmarks, test digests).
 
+/// The `LISTEN`/`NOTIFY` channel on which the indexer announces its new indexed height (the
+/// payload, in decimal) when a batch commits, and the kept height after a rollback.
+pub const BLOCKS_CHANNEL: &str = "taoscope_blocks";
+
 /// Every table with rows per block, in write order (`blocks` first: the others belong to a
 /// block), each with its block-number column. Rollbacks delete in the reverse order.
 pub const BLOCK_TABLES: &[(&str, &str)] = &[

@@ -17,12 +17,14 @@ use tokio_postgres::NoTls;
 use crate::cli::{BenchCmd, BenchIndexArgs};
 
 mod analytics;
+mod api;
 
 /// Runs the command.
 pub async fn run(args: BenchCmd) -> anyhow::Result<()> {
     match args {
         BenchCmd::Index(args) => index(args).await,
         BenchCmd::Analytics(args) => analytics::run(args).await,
+        BenchCmd::Api(args) => api::run(args).await,
     }
 }
 

@@ -7,9 +7,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = super::bind(args.listen).await?;
     let db = super::open_migrated(args.db.database_url.as_deref()).await?;
     let cancel = crate::shutdown::on_signal();
-    let pool = taoscope_api::pool(&db.url, 16)?;
+    let state = super::api_state(&db.url, &args.api)?;
     println!("API: http://{}/graphql", listener.local_addr()?);
-    taoscope_api::serve(listener, taoscope_api::ApiState::new(pool), cancel.cancelled_owned()).await?;
+    taoscope_api::serve(listener, state, cancel.cancelled_owned()).await?;
     db.close().await;
     Ok(())
 }

@@ -47,16 +47,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     super::serve_metrics(&args.indexer.metrics_listen)?;
     let mut indexer = Indexer::connect(args.indexer.config(&node_url, &db.url)).await?;
     println!("indexing {} from {node_url}", indexer.identity().name);
-    let pool = taoscope_api::pool(&db.url, 16)?;
+    let state = super::api_state(&db.url, &args.api)?;
     println!("API: http://{api_addr}/graphql (GraphiQL in a browser); Ctrl-C stops everything");
 
     let tasks = CancellationToken::new();
     let producer = devnet.as_ref().map(|(d, _)| tokio::spawn(Arc::clone(d).run(tasks.clone())));
-    let mut api = tokio::spawn(taoscope_api::serve(
-        listener,
-        taoscope_api::ApiState::new(pool),
-        tasks.clone().cancelled_owned(),
-    ));
+    let mut api = tokio::spawn(taoscope_api::serve(listener, state, tasks.clone().cancelled_owned()));
     // Analytics follow the indexer: a run whenever it has added blocks (a failed run is retried).
     let analytics = {
         let (url, stop) = (db.url.clone(), tasks.clone().cancelled_owned());

@@ -4,6 +4,7 @@
 mod analytics;
 mod bad_input;
 mod crash;
+mod export;
 mod metadata;
 mod support;
 mod up;

@@ -1,23 +1,20 @@
-//! The block queries: `blocks` (a Relay connection, newest first) and `block` (one lookup).
+//! The block queries: `blocks` (a Relay connection, newest first) and `block` (one lookup), with
+//! each block's extrinsics and events.
 
-use std::fmt;
-use std::sync::Arc;
-
-use async_graphql::connection::{Connection, CursorType, Edge};
-use async_graphql::{Context, ErrorExtensions, Object, Result, SimpleObject};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use async_graphql::connection::Connection;
+use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use taoscope_schema::{BlockHash, BlockNumber};
 
 use crate::error::ApiError;
+use crate::graphql::chain::{Event, EventFilter, Extrinsic, ExtrinsicFilter};
+use crate::graphql::page::{PageRequest, SortOrder, page_complexity};
 use crate::graphql::scalars::BlockNumberScalar;
-use crate::store::{Store, StoredBlock};
+use crate::graphql::{chain, gql, store};
+use crate::store::StoredBlock;
 
-/// Page size when `first` is not given.
-pub const DEFAULT_PAGE_SIZE: i32 = 20;
-/// Largest accepted `first`.
-pub const MAX_PAGE_SIZE: i32 = 100;
+/// The cursor kind of the `blocks` connection (`block:<number>`).
+const CURSOR: &str = "block";
 
 /// Root fields of the blocks domain.
 #[derive(Debug, Default)]
@@ -31,18 +28,20 @@ impl BlocksQuery {
     async fn blocks(
         &self,
         ctx: &Context<'_>,
-        #[graphql(
-            default_with = "Some(DEFAULT_PAGE_SIZE)",
-            desc = "Page size, from 0 to 100; null means the default."
-        )]
-        first: Option<i32>,
+        #[graphql(desc = "Page size, from 0 to 1000 (default 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last block already seen; returns older blocks.")] after: Option<
             String,
         >,
-    ) -> Result<Connection<BlockCursor, Block>> {
-        let store = ctx.data::<Arc<dyn Store>>()?;
-        let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-        blocks_page(store.as_ref(), first, after).await.map_err(|e| e.extend())
+    ) -> Result<Connection<String, Block>> {
+        let page = PageRequest::new(first, after.as_deref(), CURSOR, 1).map_err(gql)?;
+        let before = page.after.as_ref().map(|k| BlockNumber(u64::try_from(k[0]).unwrap_or(0)));
+        let limit = u32::try_from(page.limit).unwrap_or(0);
+        let found = store(ctx).blocks_page(before, limit).await.map_err(gql)?;
+        let rows: Vec<Block> = found.blocks.into_iter().map(Block::from).collect();
+        let mut connection = page.connection(CURSOR, rows, |b| vec![b.db_number()]);
+        connection.has_next_page = found.has_older;
+        connection.has_previous_page = found.has_newer;
+        Ok(connection)
     }
 
     /// One block, by `number` or by `hash` (exactly one of them); null when not indexed.
@@ -52,60 +51,24 @@ impl BlocksQuery {
         #[graphql(desc = "Block height.")] number: Option<BlockNumberScalar>,
         #[graphql(desc = "Block hash, 0x-prefixed hex of 32 bytes.")] hash: Option<String>,
     ) -> Result<Option<Block>> {
-        let store = ctx.data::<Arc<dyn Store>>()?;
-        block_lookup(store.as_ref(), number, hash).await.map_err(|e| e.extend())
+        let store = store(ctx);
+        let found = match (number, hash) {
+            (Some(number), None) => store.block_by_number(number.0).await.map_err(gql)?,
+            (None, Some(hash)) => {
+                let hash = BlockHash::from_hex(&hash).map_err(|_| {
+                    gql(ApiError::BadInput("`hash` must be 0x-prefixed hex of 32 bytes".to_string()))
+                })?;
+                store.block_by_hash(hash).await.map_err(gql)?
+            }
+            _ => return Err(gql(ApiError::BadInput("pass exactly one of `number` and `hash`".to_string()))),
+        };
+        Ok(found.map(Block::from))
     }
-}
-
-/// Complexity of a `blocks` selection: its fields once per requested row.
-fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
-    let rows = first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
-    let rows = usize::try_from(rows).unwrap_or(1);
-    rows * child_complexity
-}
-
-async fn blocks_page(
-    store: &dyn Store,
-    first: i32,
-    after: Option<String>,
-) -> Result<Connection<BlockCursor, Block>, ApiError> {
-    let limit =
-        u32::try_from(first).ok().filter(|n| *n <= MAX_PAGE_SIZE.unsigned_abs()).ok_or_else(|| {
-            ApiError::BadInput(format!("`first` must be between 0 and {MAX_PAGE_SIZE}, got {first}"))
-        })?;
-    let before = after
-        .map(|s| BlockCursor::decode_cursor(&s))
-        .transpose()
-        .map_err(|e| ApiError::BadInput(e.to_string()))?;
-    let page = store.blocks_page(before.map(|c| c.0), limit).await?;
-    let mut connection = Connection::new(page.has_newer, page.has_older);
-    connection
-        .edges
-        .extend(page.blocks.into_iter().map(|b| Edge::new(BlockCursor(b.number), Block::from(b))));
-    Ok(connection)
-}
-
-async fn block_lookup(
-    store: &dyn Store,
-    number: Option<BlockNumberScalar>,
-    hash: Option<String>,
-) -> Result<Option<Block>, ApiError> {
-    let found = match (number, hash) {
-        (Some(number), None) => store.block_by_number(number.0).await?,
-        (None, Some(hash)) => {
-            let hash = BlockHash::from_hex(&hash)
-                .map_err(|_| ApiError::BadInput("`hash` must be 0x-prefixed hex of 32 bytes".to_string()))?;
-            store.block_by_hash(hash).await?
-        }
-        _ => {
-            return Err(ApiError::BadInput("pass exactly one of `number` and `hash`".to_string()));
-        }
-    };
-    Ok(found.map(Block::from))
 }
 
 /// A block header with counts.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
 pub struct Block {
     /// Height.
     pub number: BlockNumberScalar,
@@ -123,6 +86,39 @@ pub struct Block {
     pub extrinsic_count: u32,
 }
 
+impl Block {
+    fn db_number(&self) -> i64 {
+        i64::try_from(self.number.0.0).unwrap_or(i64::MAX)
+    }
+}
+
+#[ComplexObject]
+impl Block {
+    /// The block's extrinsics in order.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn extrinsics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, from 0 to 1000 (default 100).")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Extrinsic>> {
+        let filter = ExtrinsicFilter::block(self.number.0);
+        chain::extrinsics(store(ctx), &filter, SortOrder::Asc, first, after.as_deref()).await.map_err(gql)
+    }
+
+    /// The block's events in order.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, from 0 to 1000 (default 100).")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Event>> {
+        let filter = EventFilter::block(self.number.0);
+        chain::events(store(ctx), &filter, SortOrder::Asc, first, after.as_deref()).await.map_err(gql)
+    }
+}
+
 impl From<StoredBlock> for Block {
     fn from(b: StoredBlock) -> Self {
         Block {
@@ -134,83 +130,5 @@ impl From<StoredBlock> for Block {
             event_count: b.event_count,
             extrinsic_count: b.extrinsic_count,
         }
-    }
-}
-
-/// Position in the `blocks` connection: an opaque string (base64 of `block:<number>`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BlockCursor(pub BlockNumber);
-
-/// An `after` argument that is not a cursor this API issued.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MalformedCursor;
-
-impl fmt::Display for MalformedCursor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("malformed cursor: pass a `cursor` or `endCursor` value from a previous page")
-    }
-}
-
-const CURSOR_PREFIX: &str = "block:";
-
-impl CursorType for BlockCursor {
-    type Error = MalformedCursor;
-
-    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
-        let bytes = STANDARD.decode(s).map_err(|_| MalformedCursor)?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| MalformedCursor)?;
-        let digits = text.strip_prefix(CURSOR_PREFIX).ok_or(MalformedCursor)?;
-        // Digits only: `u64::from_str` would also take a leading '+'.
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(MalformedCursor);
-        }
-        let number: u64 = digits.parse().map_err(|_| MalformedCursor)?;
-        if i64::try_from(number).is_err() {
-            return Err(MalformedCursor);
-        }
-        Ok(BlockCursor(BlockNumber(number)))
-    }
-
-    fn encode_cursor(&self) -> String {
-        STANDARD.encode(format!("{CURSOR_PREFIX}{}", self.0.0))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip() {
-        for n in [0, 1, 4_000_000, i64::MAX as u64] {
-            let c = BlockCursor(BlockNumber(n));
-            assert_eq!(BlockCursor::decode_cursor(&c.encode_cursor()), Ok(c));
-        }
-    }
-
-    #[test]
-    fn foreign_strings_are_not_cursors() {
-        let enc = |s: &str| STANDARD.encode(s);
-        for bad in [
-            "garbage!".to_string(),
-            String::new(),
-            enc("block:"),
-            enc("block:+5"),
-            enc("block:-5"),
-            enc("block:99999999999999999999"),
-            enc(&format!("block:{}", u64::MAX)),
-            enc("extrinsic:5"),
-            "12".to_string(),
-        ] {
-            assert_eq!(BlockCursor::decode_cursor(&bad), Err(MalformedCursor), "{bad}");
-        }
-    }
-
-    #[test]
-    fn complexity_scales_with_the_page_and_stays_bounded() {
-        assert_eq!(page_complexity(Some(10), 5), 50);
-        assert_eq!(page_complexity(None, 5), 100);
-        assert_eq!(page_complexity(Some(1_000), 5), 500);
-        assert_eq!(page_complexity(Some(-3), 5), 5);
     }
 }

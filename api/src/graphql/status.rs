@@ -1,12 +1,10 @@
-//! The `status` query: which chain this is and how far it is indexed.
+//! The `status` query: which chain this is and how far it is indexed and analysed.
 
-use std::sync::Arc;
+use async_graphql::{Context, Object, Result, SimpleObject};
 
-use async_graphql::{Context, ErrorExtensions, Object, Result, SimpleObject};
-
-use crate::error::ApiError;
 use crate::graphql::scalars::BlockNumberScalar;
-use crate::store::{ChainStatus, Store};
+use crate::graphql::{gql, store};
+use crate::store::ChainStatus;
 
 /// Root fields of the status domain.
 #[derive(Debug, Default)]
@@ -16,9 +14,7 @@ pub struct StatusQuery;
 impl StatusQuery {
     /// Chain identity and indexing progress.
     async fn status(&self, ctx: &Context<'_>) -> Result<Status> {
-        let store = ctx.data::<Arc<dyn Store>>()?;
-        let status = store.status().await.map_err(|e| ApiError::from(e).extend())?;
-        Ok(Status::from(status))
+        Ok(Status::from(store(ctx).status().await.map_err(gql)?))
     }
 }
 
@@ -35,16 +31,23 @@ pub struct Status {
     pub indexed_height: Option<BlockNumberScalar>,
     /// The runtime `spec_version` of the highest indexed block.
     pub spec_version: Option<u32>,
+    /// Finalized blocks not yet indexed (0 when caught up).
+    pub lag_blocks: Option<u64>,
+    /// The last block the analytics (candles, emissions, flows, rankings, audit) include.
+    pub analytics_height: Option<BlockNumberScalar>,
 }
 
 impl From<ChainStatus> for Status {
     fn from(s: ChainStatus) -> Self {
+        let lag = s.finalized.zip(s.indexed).map(|(f, i)| f.0.saturating_sub(i.0));
         Status {
             chain: s.chain,
             genesis_hash: s.genesis_hash.map(|h| h.to_string()),
             finalized_height: s.finalized.map(BlockNumberScalar),
             indexed_height: s.indexed.map(BlockNumberScalar),
             spec_version: s.spec_version.map(|v| v.0),
+            lag_blocks: lag,
+            analytics_height: s.analytics.map(BlockNumberScalar),
         }
     }
 }

@@ -8,13 +8,12 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use futures::future::BoxFuture;
+use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use taoscope_schema::{BlockHash, BlockNumber, SpecVersion};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
-use crate::store::{BLOCKS_STAGE, BlockPage, ChainStatus, Store, StoreError, StoredBlock};
+use crate::store::{BLOCKS_STAGE, BlockPage, ChainStatus, StoreError, StoredBlock};
 
 /// Bound on opening a connection, on waiting for a pooled one, and on recycling one.
 pub const POOL_TIMEOUT: Duration = Duration::from_secs(3);
@@ -23,6 +22,14 @@ pub const POOL_TIMEOUT: Duration = Duration::from_secs(3);
 /// timeout.
 const SESSION_OPTIONS: &str = "-c default_transaction_read_only=on -c statement_timeout=30000";
 
+/// The read-only role of migration 0005, which API sessions assume when they may.
+pub const READER_ROLE: &str = "taoscope_reader";
+/// Whether this session may assume [`READER_ROLE`] (it exists, and the user is a member or a
+/// superuser).
+const MAY_ASSUME_READER: &str = "
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'taoscope_reader')
+                THEN pg_has_role(session_user, 'taoscope_reader', 'MEMBER') ELSE false END";
+
 const STATUS: &str = "
     WITH indexed AS (
         SELECT COALESCE(
@@ -30,7 +37,8 @@ const STATUS: &str = "
             (SELECT max(number) FROM blocks)) AS number)
     SELECT c.chain_name, c.genesis_hash, h.finalized_number, i.number,
            (SELECT b.spec_version FROM blocks b
-             WHERE b.number <= i.number ORDER BY b.number DESC LIMIT 1)
+             WHERE b.number <= i.number ORDER BY b.number DESC LIMIT 1),
+           (SELECT min(block_number) FROM analytics_progress)
       FROM indexed i
       LEFT JOIN chain c ON true
       LEFT JOIN chain_head h ON true";
@@ -51,10 +59,14 @@ const BLOCKS_BEFORE: &str =
 const BLOCKS_AT_OR_ABOVE: &str = "SELECT EXISTS (SELECT 1 FROM blocks WHERE number >= $1)";
 const BLOCK_BY_NUMBER: &str = concat!("SELECT ", block_columns!(), " FROM blocks WHERE number = $1");
 const BLOCK_BY_HASH: &str = concat!("SELECT ", block_columns!(), " FROM blocks WHERE hash = $1");
+const BLOCKS_BETWEEN: &str =
+    concat!("SELECT ", block_columns!(), " FROM blocks WHERE number > $1 AND number <= $2 ORDER BY number");
 const APPLIED_MIGRATIONS: &str = "SELECT version FROM schema_migrations ORDER BY version";
 
 /// Builds a connection pool for `database_url` (`postgres://...` or key=value form, no TLS)
-/// holding at most `max_size` connections. Nothing connects until the first query.
+/// holding at most `max_size` connections. Nothing connects until the first query. Each new
+/// connection is a read-only session and assumes the read-only role [`READER_ROLE`] when the
+/// database has it and the user may.
 pub fn pool(database_url: &str, max_size: usize) -> Result<Pool, StoreError> {
     let mut config = tokio_postgres::Config::from_str(database_url).map_err(StoreError::InvalidUrl)?;
     if config.get_connect_timeout().is_none() {
@@ -68,6 +80,19 @@ pub fn pool(database_url: &str, max_size: usize) -> Result<Pool, StoreError> {
     let manager =
         Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(manager)
+        .post_create(Hook::async_fn(|client, _| {
+            Box::pin(async move {
+                let may: bool =
+                    client.query_one(MAY_ASSUME_READER, &[]).await.map_err(HookError::Backend)?.get(0);
+                if may {
+                    client
+                        .batch_execute(&format!("SET ROLE {READER_ROLE}"))
+                        .await
+                        .map_err(HookError::Backend)?;
+                }
+                Ok(())
+            })
+        }))
         .max_size(max_size)
         .runtime(Runtime::Tokio1)
         .wait_timeout(Some(POOL_TIMEOUT))
@@ -94,11 +119,13 @@ impl PgStore {
         &self.pool
     }
 
-    async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
+    /// A pooled connection.
+    pub async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
         self.pool.get().await.map_err(StoreError::Pool)
     }
 
-    async fn status_impl(&self) -> Result<ChainStatus, StoreError> {
+    /// Chain identity and heights, for the `status` query.
+    pub async fn status(&self) -> Result<ChainStatus, StoreError> {
         let client = self.client().await?;
         let row = client.query_one(STATUS, &[&BLOCKS_STAGE]).await.map_err(query_err("STATUS"))?;
         let genesis: Option<Vec<u8>> = row.get(1);
@@ -112,10 +139,15 @@ impl PgStore {
                 .transpose()?,
             indexed: row.get::<_, Option<i64>>(3).map(|n| number("blocks.number", n)).transpose()?,
             spec_version: spec.map(spec_version).transpose()?,
+            analytics: row
+                .get::<_, Option<i64>>(5)
+                .map(|n| number("analytics_progress.block_number", n))
+                .transpose()?,
         })
     }
 
-    async fn blocks_page_impl(
+    /// Up to `limit` blocks, newest first, with numbers below `before` (all blocks when `None`).
+    pub async fn blocks_page(
         &self,
         before: Option<BlockNumber>,
         limit: u32,
@@ -148,7 +180,16 @@ impl PgStore {
         Ok(BlockPage { blocks, has_older, has_newer })
     }
 
-    async fn block_by_number_impl(&self, number: BlockNumber) -> Result<Option<StoredBlock>, StoreError> {
+    /// Blocks `(after, upto]`, ascending.
+    pub async fn blocks_between(&self, after: i64, upto: i64) -> Result<Vec<StoredBlock>, StoreError> {
+        let client = self.client().await?;
+        let rows =
+            client.query(BLOCKS_BETWEEN, &[&after, &upto]).await.map_err(query_err("BLOCKS_BETWEEN"))?;
+        rows.iter().map(block).collect()
+    }
+
+    /// The block at `number`, if indexed.
+    pub async fn block_by_number(&self, number: BlockNumber) -> Result<Option<StoredBlock>, StoreError> {
         let client = self.client().await?;
         let row = client
             .query_opt(BLOCK_BY_NUMBER, &[&db_number(number)])
@@ -157,7 +198,8 @@ impl PgStore {
         row.as_ref().map(block).transpose()
     }
 
-    async fn block_by_hash_impl(&self, hash: BlockHash) -> Result<Option<StoredBlock>, StoreError> {
+    /// The block with `hash`, if indexed.
+    pub async fn block_by_hash(&self, hash: BlockHash) -> Result<Option<StoredBlock>, StoreError> {
         let client = self.client().await?;
         let row = client
             .query_opt(BLOCK_BY_HASH, &[&hash.0.as_slice()])
@@ -166,7 +208,9 @@ impl PgStore {
         row.as_ref().map(block).transpose()
     }
 
-    async fn applied_migrations_impl(&self) -> Result<Vec<i32>, StoreError> {
+    /// Versions recorded in `schema_migrations`, ascending; empty when the ledger does not
+    /// exist. A successful answer also proves that the database is reachable.
+    pub async fn applied_migrations(&self) -> Result<Vec<i32>, StoreError> {
         let client = self.client().await?;
         match client.query(APPLIED_MIGRATIONS, &[]).await {
             Ok(rows) => Ok(rows.iter().map(|r| r.get(0)).collect()),
@@ -177,47 +221,24 @@ impl PgStore {
     }
 }
 
-impl Store for PgStore {
-    fn status(&self) -> BoxFuture<'_, Result<ChainStatus, StoreError>> {
-        Box::pin(self.status_impl())
-    }
-
-    fn blocks_page(
-        &self,
-        before: Option<BlockNumber>,
-        limit: u32,
-    ) -> BoxFuture<'_, Result<BlockPage, StoreError>> {
-        Box::pin(self.blocks_page_impl(before, limit))
-    }
-
-    fn block_by_number(&self, number: BlockNumber) -> BoxFuture<'_, Result<Option<StoredBlock>, StoreError>> {
-        Box::pin(self.block_by_number_impl(number))
-    }
-
-    fn block_by_hash(&self, hash: BlockHash) -> BoxFuture<'_, Result<Option<StoredBlock>, StoreError>> {
-        Box::pin(self.block_by_hash_impl(hash))
-    }
-
-    fn applied_migrations(&self) -> BoxFuture<'_, Result<Vec<i32>, StoreError>> {
-        Box::pin(self.applied_migrations_impl())
-    }
-}
-
-fn query_err(query: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
+/// Maps a failed query to [`StoreError::Query`] naming it.
+pub fn query_err(query: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
     move |source| StoreError::Query { query, source }
 }
 
 /// Block numbers are `bigint`; the API only builds them from values that fit (see the
 /// `BlockNumber` scalar), so saturating is unreachable in practice and harmless if not.
-fn db_number(n: BlockNumber) -> i64 {
+pub fn db_number(n: BlockNumber) -> i64 {
     i64::try_from(n.0).unwrap_or(i64::MAX)
 }
 
-fn number(what: &'static str, n: i64) -> Result<BlockNumber, StoreError> {
+/// A `bigint` block number column.
+pub fn number(what: &'static str, n: i64) -> Result<BlockNumber, StoreError> {
     u64::try_from(n).map(BlockNumber).map_err(|_| corrupt(what, n))
 }
 
-fn hash(what: &'static str, bytes: Vec<u8>) -> Result<BlockHash, StoreError> {
+/// A 32-byte hash column.
+pub fn hash(what: &'static str, bytes: Vec<u8>) -> Result<BlockHash, StoreError> {
     <[u8; 32]>::try_from(bytes.as_slice())
         .map(BlockHash)
         .map_err(|_| corrupt(what, format!("{} bytes", bytes.len())))
@@ -231,7 +252,8 @@ fn count(what: &'static str, n: i32) -> Result<u32, StoreError> {
     u32::try_from(n).map_err(|_| corrupt(what, n))
 }
 
-fn corrupt(what: &'static str, value: impl ToString) -> StoreError {
+/// A value the schema forbids.
+pub fn corrupt(what: &'static str, value: impl ToString) -> StoreError {
     StoreError::Corrupt { what, value: value.to_string() }
 }
 

@@ -71,10 +71,11 @@ async fn pages_run_newest_first_and_chain_through_cursors() {
 }
 
 #[tokio::test]
-async fn first_defaults_to_twenty_and_zero_is_an_empty_page() {
-    let f = with_blocks(24).await;
+async fn first_defaults_to_a_hundred_and_zero_is_an_empty_page() {
+    let f = with_blocks(104).await;
     let page = &data(&f.app, PAGE, json!({})).await["blocks"];
-    assert_eq!(numbers(page), (5..=24).rev().collect::<Vec<u64>>());
+    assert_eq!(numbers(page), (5..=104).rev().collect::<Vec<u64>>());
+    assert_eq!(page["pageInfo"]["hasNextPage"], json!(true));
     let page = &data(&f.app, PAGE, json!({ "first": 0 })).await["blocks"];
     assert_eq!(numbers(page), Vec::<u64>::new());
     assert_eq!(page["pageInfo"]["hasNextPage"], json!(true));
@@ -107,7 +108,7 @@ async fn a_cursor_past_the_head_pages_from_the_top_without_a_previous_page() {
 async fn out_of_range_first_and_garbage_cursors_are_user_errors() {
     let f = with_blocks(3).await;
     for vars in [
-        json!({ "first": 101 }),
+        json!({ "first": 1001 }),
         json!({ "first": -1 }),
         json!({ "after": "not a cursor!" }),
         json!({ "after": "YmxvY2s6LTE=" }), // base64("block:-1")
@@ -117,8 +118,8 @@ async fn out_of_range_first_and_garbage_cursors_are_user_errors() {
         assert_eq!(err["extensions"]["code"], json!("BAD_USER_INPUT"), "{vars}: {err}");
         assert_eq!(err["path"], json!(["blocks"]), "{vars}: {err}");
     }
-    let err = error(&f.app, PAGE, json!({ "first": 1000 })).await;
-    assert!(err["message"].as_str().expect("message").contains("100"), "{err}");
+    let err = error(&f.app, PAGE, json!({ "first": 100_000 })).await;
+    assert!(err["message"].as_str().expect("message").contains("1000"), "{err}");
 }
 
 #[tokio::test]
@@ -152,8 +153,10 @@ async fn malformed_lookups_are_user_errors() {
         let err = error(&f.app, query, vars.clone()).await;
         assert_eq!(err["extensions"]["code"], json!("BAD_USER_INPUT"), "{vars}: {err}");
     }
-    // A negative height is refused by the scalar itself, before any resolver runs.
+    // A negative height is refused by the scalar itself, before any resolver runs: the request
+    // is invalid, so it is answered 400.
     let (status, body) = crate::support::graphql(&f.app, query, json!({ "n": -1 })).await;
-    assert_eq!(status, axum::http::StatusCode::OK);
+    assert_eq!(status, axum::http::StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["extensions"]["code"], json!("GRAPHQL_VALIDATION_FAILED"), "{body}");
     assert!(body["errors"][0]["message"].as_str().expect("message").contains("BlockNumber"), "{body}");
 }

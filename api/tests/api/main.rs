@@ -2,8 +2,13 @@
 //! driven through `tower::ServiceExt::oneshot` (no sockets, except the `serve` test).
 
 mod blocks;
+mod exports;
+mod hostile;
+mod live;
 mod probes;
+mod queries;
 mod sdl;
 mod serve;
 mod status;
 mod support;
+mod world;

@@ -99,9 +99,10 @@ async fn introspection_works_and_expensive_queries_are_refused() {
 
     let page =
         "edges { cursor node { number hash parentHash timestamp specVersion eventCount extrinsicCount } }";
-    let aliases: String = (0..6).map(|i| format!("p{i}: blocks(first: 100) {{ {page} }} ")).collect();
+    let aliases: String = (0..6).map(|i| format!("p{i}: blocks(first: 1000) {{ {page} }} ")).collect();
     let (status, body) = graphql(&f.app, &format!("{{ {aliases} }}"), json!({})).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["extensions"]["code"], json!("GRAPHQL_VALIDATION_FAILED"), "{body}");
     assert!(body["errors"][0]["message"].as_str().expect("message").contains("too complex"), "{body}");
 
     let deep = format!(
@@ -109,7 +110,8 @@ async fn introspection_works_and_expensive_queries_are_refused() {
         "ofType { ".repeat(20),
         " }".repeat(20)
     );
-    let (_, body) = graphql(&f.app, &deep, json!({})).await;
+    let (status, body) = graphql(&f.app, &deep, json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["errors"][0]["message"].as_str().expect("message").contains("nested too deep"), "{body}");
 }
 
@@ -122,6 +124,14 @@ async fn api_sessions_are_read_only() {
     assert_eq!(row.get::<_, String>(0), "on");
     let write = client.execute("DELETE FROM blocks", &[]).await;
     assert!(write.is_err(), "a write succeeded on an API connection");
+    // Beneath the session setting, the role itself cannot write.
+    let user: String = client.query_one("SELECT current_user::text", &[]).await.expect("user").get(0);
+    assert_eq!(user, "taoscope_reader");
+    client.batch_execute("SET default_transaction_read_only = off").await.expect("set");
+    let write = client.execute("DELETE FROM blocks", &[]).await.expect_err("the reader role wrote");
+    assert_eq!(write.code(), Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE), "{write}");
+    let read: i64 = client.query_one("SELECT count(*) FROM pool_state", &[]).await.expect("read").get(0);
+    assert_eq!(read, 0);
 }
 
 /// GraphiQL's introspection query (graphql-js `getIntrospectionQuery`, with the deeper
