@@ -49,6 +49,7 @@ pub use self::http::{PARQUET_CONTENT_TYPE, handler};
 
 use self::fetch::{MAX_WORKERS, Sessions};
 use self::writer::Counters;
+use crate::error::error_chain;
 
 /// How often [`export_to_writer`] reports progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
@@ -279,21 +280,6 @@ impl IntoResponse for ExportError {
         });
         (self.status(), Json(body)).into_response()
     }
-}
-
-/// `error: cause: cause ...`, for one log field.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !out.ends_with(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = cause.source();
-    }
-    out
 }
 
 /// An export whose database side is open (connections, snapshot, block range) and whose rows

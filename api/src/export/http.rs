@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
 
-use super::{Dataset, Export, ExportError, ExportFilter, error_chain};
+use super::{Dataset, Export, ExportError, ExportFilter};
 use crate::ApiState;
+use crate::error::error_chain;
 
 /// The media type of the files.
 pub const PARQUET_CONTENT_TYPE: &str = "application/vnd.apache.parquet";
