@@ -163,7 +163,7 @@ pub struct BenchApiArgs {
     /// Internal: be the load generator against this API address.
     #[arg(long, hide = true)]
     pub load: Option<std::net::SocketAddr>,
-    /// Internal: the load generator's query (subnets, candles or healthz).
+    /// Internal: the load generator's query (healthz, subnets, subnets_uncached or candles).
     #[arg(long, hide = true, default_value = "healthz")]
     pub kind: String,
 }

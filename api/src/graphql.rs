@@ -9,6 +9,7 @@ pub mod chain;
 pub mod markets;
 pub mod neurons;
 pub mod page;
+pub mod response_cache;
 pub mod scalars;
 pub mod status;
 pub mod subnets;

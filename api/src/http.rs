@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
+use bytes::Bytes;
 use serde_json::{Value, json};
 use taoscope_schema::MIGRATIONS;
 use tower::ServiceBuilder;
@@ -109,12 +110,22 @@ async fn graphiql() -> Html<String> {
 
 /// `POST /graphql`: runs the query, then gives every error a stable `extensions.code` and
 /// answers 400 when the request itself was rejected (unparsable or invalid) rather than run.
+///
+/// Queries of the subnets' current state only are answered from the response cache while the
+/// snapshot they were computed from is current.
 async fn graphql_post(
+    State(state): State<ApiState>,
     Extension(schema): Extension<ApiSchema>,
     caller: Option<Extension<Caller>>,
     request: GraphQLRequest,
 ) -> Response {
     let mut request = request.into_inner();
+    let cached = state.responses().lookup(&request, state.subnet_cache(), state.store()).await;
+    let lookup = match cached {
+        Some(Ok(body)) => return json_response(StatusCode::OK, body),
+        Some(Err(lookup)) => Some(lookup),
+        None => None,
+    };
     if let Some(Extension(caller)) = caller {
         request = request.data(caller);
     }
@@ -127,7 +138,14 @@ async fn graphql_post(
         rejected &= graphql::is_request_error(code);
     }
     let status = if rejected { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let body = serde_json::to_vec(&response).unwrap_or_else(|_| br#"{"data":null}"#.to_vec());
+    let body = Bytes::from(serde_json::to_vec(&response).unwrap_or_else(|_| br#"{"data":null}"#.to_vec()));
+    if let Some(lookup) = lookup.filter(|_| response.errors.is_empty()) {
+        state.responses().store(lookup, body.clone());
+    }
+    json_response(status, body)
+}
+
+fn json_response(status: StatusCode, body: Bytes) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 

@@ -58,6 +58,7 @@ struct Inner {
     gate: auth::Gate,
     live: live::LiveFeed,
     cache: graphql::subnets::SubnetCache,
+    responses: graphql::response_cache::ResponseCache,
     metrics: Option<PrometheusHandle>,
 }
 
@@ -85,6 +86,7 @@ impl ApiState {
             gate: auth::Gate::new(&config),
             live: live::LiveFeed::new(listen_url, store.clone()),
             cache: graphql::subnets::SubnetCache::default(),
+            responses: graphql::response_cache::ResponseCache::default(),
             store,
             config,
             metrics: None,
@@ -94,9 +96,9 @@ impl ApiState {
 
     /// Serves `/metrics` from `handle` (the process's Prometheus recorder).
     pub fn with_metrics(self, handle: PrometheusHandle) -> Self {
-        let Inner { store, config, gate, live, cache, .. } =
+        let Inner { store, config, gate, live, cache, responses, .. } =
             Arc::try_unwrap(self.inner).unwrap_or_else(|_| panic!("with_metrics before the state is shared"));
-        Self { inner: Arc::new(Inner { store, config, gate, live, cache, metrics: Some(handle) }) }
+        Self { inner: Arc::new(Inner { store, config, gate, live, cache, responses, metrics: Some(handle) }) }
     }
 
     /// The database.
@@ -127,6 +129,11 @@ impl ApiState {
     /// The short-lived cache of the subnets' current state.
     pub fn subnet_cache(&self) -> &graphql::subnets::SubnetCache {
         &self.inner.cache
+    }
+
+    /// Stored answers to queries of the subnets' current state.
+    pub fn responses(&self) -> &graphql::response_cache::ResponseCache {
+        &self.inner.responses
     }
 
     /// The Prometheus recorder's handle, when metrics are served.

@@ -1,9 +1,11 @@
 //! The indexer's PostgreSQL side: chain identity, the single-writer lock, resume point, cached
 //! runtimes, and batch writes (binary `COPY` straight into the tables, with the checkpoint and
-//! `NOTIFY` in the same transaction; the tables are in [`copy`]).
+//! `NOTIFY` in the same transaction; the tables are in [`copy`], the subnet identities in
+//! [`subnets`]).
 
 mod copy;
 pub mod numeric;
+mod subnets;
 
 use std::time::Duration;
 
@@ -189,6 +191,7 @@ impl Store {
                 removed = n;
             }
         }
+        tx.execute(subnets::DELETE_AFTER, &[&to_i64(keep)]).await?;
         tx.execute(UPSERT_PROGRESS, &[&STAGE_BLOCKS, &to_i64(keep), &hash.as_slice()]).await?;
         // Analytics computed from the removed blocks are recomputed from the kept head.
         tx.execute(REWIND_ANALYTICS, &[&to_i64(keep)]).await?;
@@ -233,6 +236,7 @@ impl Store {
         }
         tx.execute(ENSURE_PARTITIONS, &[&to_i64(first.raw.number), &to_i64(last.raw.number)]).await?;
         copy::copy_all(&tx, blocks).await?;
+        subnets::upsert(&tx, blocks).await?;
         tx.execute(UPSERT_PROGRESS, &[&STAGE_BLOCKS, &to_i64(last.raw.number), &last.raw.hash.as_slice()])
             .await?;
         tx.execute(UPSERT_HEAD, &[&to_i64(head.0), &head.1.as_slice()]).await?;

@@ -83,6 +83,12 @@ async fn the_compiled_dynamic_info_layout_reads_what_the_type_walk_reads() {
             node.runtime_call(number, hash, "SubnetInfoRuntimeApi_get_all_dynamic_info", &[]).await.unwrap();
         let walked = decode(md.types(), ty, &bytes).unwrap();
         assert!(walked.len() >= 16, "every subnet: {}", walked.len());
+        for row in &walked {
+            use taoscope_devnet::runtime::apis::{subnet_name, token_symbol};
+            assert_eq!(row.name.as_deref(), Some(subnet_name(row.netuid).as_str()));
+            assert_eq!(row.symbol.as_deref(), Some(token_symbol(row.netuid).as_str()));
+            assert!(row.owner_hotkey.is_some() && row.owner_coldkey.is_some() && row.registered_at.is_some());
+        }
         assert_eq!(layout.decode(&bytes).unwrap(), walked, "block {number}");
         // Cut short or padded, both refuse it.
         for bad in [&bytes[..bytes.len() / 2], &bytes[..bytes.len() - 1]] {

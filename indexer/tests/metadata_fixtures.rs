@@ -209,11 +209,25 @@ fn every_real_dynamic_info_type_compiles_to_a_layout() {
         let Some(ty) = answer_type(md) else {
             continue;
         };
-        assert!(
-            taoscope_indexer::state::dynamic_info::Layout::compile(md.types(), ty).is_some(),
-            "{}: DynamicInfo does not compile",
-            blob.path.display()
-        );
+        let layout = taoscope_indexer::state::dynamic_info::Layout::compile(md.types(), ty)
+            .unwrap_or_else(|| panic!("{}: DynamicInfo does not compile", blob.path.display()));
+        // Every real runtime reports the pool and the subnet's identity.
+        let reads = layout.reads();
+        for field in [
+            "netuid",
+            "tao_in",
+            "alpha_in",
+            "alpha_out",
+            "moving_price",
+            "subnet_name",
+            "token_symbol",
+            "owner_hotkey",
+            "owner_coldkey",
+            "network_registered_at",
+            "tempo",
+        ] {
+            assert!(reads.contains(&field), "{}: {field} not read ({reads:?})", blob.path.display());
+        }
         with_api += 1;
     }
     assert!(with_api >= 6, "blobs with the dynamic-info API: {with_api}");

@@ -22,8 +22,8 @@ pub const BLOCK_TABLES: &[(&str, &str)] = &[
 ];
 
 /// Tables the indexer writes besides the per-block ones: the chain's identity and its runtimes
-/// (before any block) and the checkpoint (after).
-pub const BOOKKEEPING_TABLES: &[&str] = &["chain", "runtime_versions", "indexer_progress"];
+/// (before any block), the subnets' identities (with each batch) and the checkpoint (after).
+pub const BOOKKEEPING_TABLES: &[&str] = &["chain", "runtime_versions", "subnets", "indexer_progress"];
 
 /// The analytics tables (derived from the indexed ones by `taoscope analytics`), and the
 /// progress table that says how far each job has got.

@@ -65,6 +65,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
         "bytes": stats.bytes,
         "seconds": (stats.seconds * 1000.0).round() / 1000.0,
         "rows_per_s": rate.round(),
+        "peak_rss_mb": crate::commands::bench::peak_rss_mb("self").map(|mb| mb.round()),
     });
     println!("{summary}");
     Ok(())

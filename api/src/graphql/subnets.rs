@@ -94,9 +94,9 @@ pub fn check_netuid(netuid: i32) -> Result<u16, ApiError> {
 pub struct Subnet {
     /// Subnet id.
     pub netuid: i32,
-    /// The subnet's name (the `subnets` table; null while the indexer has recorded no identity).
+    /// The subnet's name (`DynamicInfo.subnet_name`; null on runtimes that do not report it).
     pub name: Option<String>,
-    /// The alpha token's symbol (null while no identity is recorded).
+    /// The alpha token's symbol (`DynamicInfo.token_symbol`; null where not reported).
     pub symbol: Option<String>,
     /// The block this state is from.
     pub block_number: BlockNumberScalar,
@@ -132,13 +132,13 @@ pub struct Subnet {
     pub alpha_out_emission: Option<Rao>,
     /// This subnet's share of the block's TAO emission (0 to 1).
     pub emission_share: Option<f64>,
-    /// Blocks between epochs, as of the newest indexed epoch.
+    /// Blocks between epochs (the newest block's, else the newest indexed epoch's).
     pub tempo: Option<i32>,
-    /// The owner's coldkey (SS58; null while no identity is recorded).
+    /// The owner's coldkey (SS58; null where not reported).
     pub owner: Option<String>,
     /// The owner's hotkey (SS58): the recorded identity's, else the newest epoch's `SubnetOwnerHotkey`.
     pub owner_hotkey: Option<String>,
-    /// Block at which the subnet was registered (null while no identity is recorded).
+    /// Block at which the subnet was registered (null where not reported).
     pub registered_at: Option<BlockNumberScalar>,
     /// The newest indexed epoch's block.
     pub last_epoch_block: Option<BlockNumberScalar>,
@@ -251,7 +251,9 @@ impl Subnet {
     }
 }
 
-/// The subnets' current state, read at most once per [`SUBNETS_TTL`].
+/// The subnets' current state, read at most once per [`SUBNETS_TTL`]. When the snapshot is
+/// older, the first caller reads a new one while the others are served the previous snapshot
+/// (at most one read in flight, and nobody waits behind it unless there is no snapshot yet).
 #[derive(Default)]
 pub struct SubnetCache {
     current: RwLock<Option<(Instant, Arc<Vec<Subnet>>)>>,
@@ -259,24 +261,28 @@ pub struct SubnetCache {
 }
 
 impl SubnetCache {
-    /// The cached state, refreshed from `store` when older than the TTL (one refresh at a time;
-    /// concurrent callers wait for it rather than all querying).
+    /// The current snapshot: the cached one while fresh; else a new one read from `store` by
+    /// this caller, or the previous one if another caller is already reading.
     pub async fn get(&self, store: &PgStore) -> Result<Arc<Vec<Subnet>>, StoreError> {
-        if let Some(fresh) = self.fresh() {
-            return Ok(fresh);
-        }
-        let _refreshing = self.refresh.lock().await;
-        if let Some(fresh) = self.fresh() {
-            return Ok(fresh);
+        let previous = match self.snapshot() {
+            Some((at, subnets)) if at.elapsed() < SUBNETS_TTL => return Ok(subnets),
+            previous => previous.map(|(_, subnets)| subnets),
+        };
+        let _refreshing = match (self.refresh.try_lock(), previous) {
+            (Ok(guard), _) => guard,
+            (Err(_), Some(stale)) => return Ok(stale),
+            (Err(_), None) => self.refresh.lock().await,
+        };
+        if let Some((_, subnets)) = self.snapshot().filter(|(at, _)| at.elapsed() < SUBNETS_TTL) {
+            return Ok(subnets);
         }
         let subnets = Arc::new(load(store).await?);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), subnets.clone()));
         Ok(subnets)
     }
 
-    fn fresh(&self) -> Option<Arc<Vec<Subnet>>> {
-        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
-        current.as_ref().filter(|(at, _)| at.elapsed() < SUBNETS_TTL).map(|(_, s)| s.clone())
+    fn snapshot(&self) -> Option<(Instant, Arc<Vec<Subnet>>)> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 

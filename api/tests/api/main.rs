@@ -2,6 +2,7 @@
 //! driven through `tower::ServiceExt::oneshot` (no sockets, except the `serve` test).
 
 mod blocks;
+mod cache;
 mod exports;
 mod hostile;
 mod live;

@@ -27,18 +27,6 @@ fn f(v: &Value) -> f64 {
 #[tokio::test]
 async fn subnets_candles_emissions_flows_neurons_rankings_and_audit_match_the_tables() {
     let w = world().await;
-    // Subnet identities as the indexer will record them (the devnet's indexer run does not
-    // fill `subnets` yet): the API must join them onto the pool rows.
-    w.client
-        .batch_execute(
-            "INSERT INTO subnets (netuid, name, symbol, owner_coldkey, owner_hotkey, tempo, registered_at, updated_block)
-             SELECT netuid, 'subnet ' || netuid, 'A' || netuid, min(owner_hotkey), min(owner_hotkey), NULL, 0,
-                    max(block_number)
-               FROM epochs WHERE netuid > 0 GROUP BY netuid",
-        )
-        .await
-        .expect("subnet identities");
-
     // Current state: every live subnet, its newest pool row, emission shares summing to 1.
     let subnets = w
         .data(
@@ -53,6 +41,7 @@ async fn subnets_candles_emissions_flows_neurons_rankings_and_audit_match_the_ta
     let expected: i64 = w.scalar("SELECT count(DISTINCT netuid) FROM pool_state").await;
     assert_eq!(subnets.len() as i64, expected);
     let head: i64 = w.scalar("SELECT max(block_number) FROM pool_state").await;
+    let first_pool_block: i64 = w.scalar("SELECT min(block_number) FROM pool_state").await;
     let mut shares = 0.0;
     for s in &subnets {
         let netuid = s["netuid"].as_i64().expect("netuid");
@@ -73,23 +62,47 @@ async fn subnets_candles_emissions_flows_neurons_rankings_and_audit_match_the_ta
         assert_eq!(s["alphaOut"], json!(alpha_out.to_string()));
         assert_eq!(f(&s["price"]), price);
         assert!((f(&s["marketCap"]) - price * (alpha_in + alpha_out) as f64 / 1e9).abs() < 1e-6);
+        // Identities as the indexer read them from the node's `get_all_dynamic_info`.
+        let n = netuid as u16;
+        assert_eq!(s["name"], json!(taoscope_devnet::runtime::apis::subnet_name(n)), "{s}");
+        assert_eq!(s["symbol"], json!(taoscope_devnet::runtime::apis::token_symbol(n)), "{s}");
+        let recorded = w
+            .client
+            .query_one(
+                "SELECT owner_coldkey, owner_hotkey, registered_at, tempo FROM subnets WHERE netuid = $1",
+                &[&(netuid as i32)],
+            )
+            .await
+            .expect("a subnets row");
+        assert_eq!(s["owner"], json!(recorded.get::<_, String>(0)), "{s}");
+        assert!(s["owner"].as_str().is_some_and(|o| o.starts_with('5') && o.len() == 48), "{s}");
+        assert_eq!(s["ownerHotkey"], json!(recorded.get::<_, String>(1)), "{s}");
+        let registered_at: i64 = recorded.get(2);
+        assert_eq!(s["registeredAt"], json!(registered_at), "{s}");
+        let first_seen: i64 =
+            w.scalar(&format!("SELECT min(block_number) FROM pool_state WHERE netuid = {netuid}")).await;
+        if first_seen > first_pool_block {
+            // Registered while indexed: the pool first appears at the registration block.
+            assert_eq!(registered_at, first_seen, "{s}");
+        } else {
+            assert!(registered_at <= first_seen, "{s}");
+        }
         if netuid > 0 {
-            // Identities as the indexer recorded them from the node (root runs no epochs).
-            let identity = w
+            assert_eq!(s["tempo"], json!(9), "{s}");
+            assert_eq!(recorded.get::<_, Option<i32>>(3), Some(9));
+            // The owner hotkey the epochs read from `SubnetOwnerHotkey` storage.
+            let epoch_owner: Option<String> = w
                 .client
-                .query_one(
-                    "SELECT name, symbol, owner_coldkey, owner_hotkey FROM subnets WHERE netuid = $1",
+                .query_opt(
+                    "SELECT owner_hotkey FROM epochs WHERE netuid = $1 ORDER BY block_number DESC LIMIT 1",
                     &[&(netuid as i32)],
                 )
                 .await
-                .expect("a subnets row");
-            let name: String = identity.get(0);
-            assert!(!name.is_empty());
-            assert_eq!(s["name"], json!(name), "{s}");
-            assert_eq!(s["symbol"], json!(identity.get::<_, String>(1)), "{s}");
-            assert_eq!(s["owner"], json!(identity.get::<_, String>(2)), "{s}");
-            assert!(s["owner"].as_str().is_some_and(|o| o.starts_with('5')), "{s}");
-            assert_eq!(s["tempo"], json!(9), "{s}");
+                .expect("epoch owner")
+                .and_then(|r| r.get(0));
+            if let Some(epoch_owner) = epoch_owner {
+                assert_eq!(s["ownerHotkey"], json!(epoch_owner), "{s}");
+            }
         }
         shares += s["emissionShare"].as_f64().unwrap_or(0.0);
     }

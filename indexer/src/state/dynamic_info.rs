@@ -1,6 +1,7 @@
 //! `SubnetInfoRuntimeApi_get_all_dynamic_info` answers (`Vec<Option<DynamicInfo>>`) decoded
-//! straight into pool rows: the numeric fields the pools need are read by name, everything else
-//! (names, symbols, identities) is skipped without building values. This runs once per block
+//! straight into pool rows: the numeric fields the pools need and the subnet's identity (name,
+//! token symbol, owner keys, registration block) are read by name, everything else (the
+//! `subnet_identity` texts, pending emissions) is skipped without building values. This runs once per block
 //! for every subnet, so each runtime's answer type is compiled once into a [`Layout`] (byte
 //! widths and what to read where); types a layout cannot describe are decoded by walking the
 //! type information with `scale-decode` ([`decode`]), which is also the layout's reference in
@@ -110,6 +111,22 @@ impl Visitor for Info<'_> {
         let mut seen = [false; 4];
         for (name, id) in fields {
             let name = name.unwrap_or_default();
+            if TEXTS.contains(&name) {
+                let text = info.decode_item(Text).expect("a field is left")?;
+                match name {
+                    "subnet_name" => row.name = text,
+                    _ => row.symbol = text,
+                }
+                continue;
+            }
+            if ACCOUNTS.contains(&name) {
+                let account = info.decode_item(Account).expect("a field is left")?;
+                match name {
+                    "owner_hotkey" => row.owner_hotkey = account,
+                    _ => row.owner_coldkey = account,
+                }
+                continue;
+            }
             let wanted = matches!(
                 name,
                 "netuid"
@@ -124,6 +141,7 @@ impl Visitor for Info<'_> {
                     | "tempo"
                     | "blocks_since_last_step"
                     | "last_step"
+                    | "network_registered_at"
             );
             if !wanted {
                 info.decode_item(IgnoreVisitor::<PortableRegistry>::new()).expect("a field is left")?;
@@ -151,7 +169,8 @@ impl Visitor for Info<'_> {
                 "blocks_since_last_step" => {
                     row.blocks_since_last_step = Some(narrow(u64::MAX.into())? as u64)
                 }
-                _ => row.last_step = Some(narrow(u64::MAX.into())? as u64),
+                "last_step" => row.last_step = Some(narrow(u64::MAX.into())? as u64),
+                _ => row.registered_at = Some(narrow(u64::MAX.into())? as u64),
             }
         }
         for (present, name) in seen.iter().zip(["netuid", "tao_in", "alpha_in", "alpha_out"]) {
@@ -200,6 +219,92 @@ impl Visitor for Number {
     }
 }
 
+/// A text field (`Vec<Compact<u8>>`, `Vec<u8>` or `str`) as UTF-8 (lossy); `None` for any
+/// other type (the value is skipped).
+struct Text;
+
+impl Visitor for Text {
+    type Value<'scale, 'resolver> = Option<String>;
+    type Error = Error;
+    type TypeResolver = PortableRegistry;
+
+    fn visit_unexpected<'scale, 'resolver>(
+        self,
+        _unexpected: subxt::ext::scale_decode::visitor::Unexpected,
+    ) -> Result<Self::Value<'scale, 'resolver>, Error> {
+        Ok(None)
+    }
+
+    fn visit_str<'scale, 'resolver>(
+        self,
+        value: &mut subxt::ext::scale_decode::visitor::types::Str<'scale>,
+        _ty: TypeIdFor<Self>,
+    ) -> Result<Self::Value<'scale, 'resolver>, Error> {
+        Ok(Some(value.as_str()?.to_owned()))
+    }
+
+    fn visit_sequence<'scale, 'resolver>(
+        self,
+        seq: &mut Sequence<'scale, 'resolver, PortableRegistry>,
+        _ty: TypeIdFor<Self>,
+    ) -> Result<Self::Value<'scale, 'resolver>, Error> {
+        let mut bytes = Vec::with_capacity(seq.remaining());
+        while let Some(item) = seq.decode_item(Number) {
+            bytes.push(u8::try_from(item?).map_err(|_| Error::custom_str("a text byte above 255"))?);
+        }
+        Ok(Some(text(&bytes)))
+    }
+}
+
+/// An `AccountId32` (a 32-byte array, through single-field wrappers); `None` for any other type.
+struct Account;
+
+impl Visitor for Account {
+    type Value<'scale, 'resolver> = Option<[u8; 32]>;
+    type Error = Error;
+    type TypeResolver = PortableRegistry;
+
+    fn visit_unexpected<'scale, 'resolver>(
+        self,
+        _unexpected: subxt::ext::scale_decode::visitor::Unexpected,
+    ) -> Result<Self::Value<'scale, 'resolver>, Error> {
+        Ok(None)
+    }
+
+    fn visit_composite<'scale, 'resolver>(
+        self,
+        c: &mut Composite<'scale, 'resolver, PortableRegistry>,
+        _ty: TypeIdFor<Self>,
+    ) -> Result<Self::Value<'scale, 'resolver>, Error> {
+        if c.remaining() != 1 {
+            return Ok(None);
+        }
+        c.decode_item(Account).expect("one field")
+    }
+
+    fn visit_array<'scale, 'resolver>(
+        self,
+        array: &mut subxt::ext::scale_decode::visitor::types::Array<'scale, 'resolver, PortableRegistry>,
+        _ty: TypeIdFor<Self>,
+    ) -> Result<Self::Value<'scale, 'resolver>, Error> {
+        if array.remaining() != 32 {
+            return Ok(None);
+        }
+        let mut id = [0u8; 32];
+        for byte in &mut id {
+            let n = array.decode_item(Number).expect("32 items")?;
+            *byte = u8::try_from(n).map_err(|_| Error::custom_str("an account byte above 255"))?;
+        }
+        Ok(Some(id))
+    }
+}
+
+/// Chain text as a string: UTF-8, with invalid sequences replaced and NULs dropped (PostgreSQL
+/// `text` cannot hold them).
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace('\0', "")
+}
+
 /// How to pass over a value without decoding it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Shape {
@@ -231,6 +336,10 @@ enum Num {
 enum Op {
     Skip(Shape),
     Read(&'static str, Num),
+    /// A text field; `true` when its bytes are each SCALE compact (`Vec<Compact<u8>>`).
+    Text(&'static str, bool),
+    /// A 32-byte account id.
+    Account(&'static str),
 }
 
 /// A compiled reader for one runtime's `get_all_dynamic_info` answer type.
@@ -243,8 +352,8 @@ pub struct Layout {
     moving_frac: u32,
 }
 
-/// The fields read, as named in `DynamicInfo`.
-const WANTED: [&str; 12] = [
+/// The integer fields read, as named in `DynamicInfo` (the first four are required).
+const WANTED: [&str; 13] = [
     "netuid",
     "tao_in",
     "alpha_in",
@@ -257,7 +366,31 @@ const WANTED: [&str; 12] = [
     "tempo",
     "blocks_since_last_step",
     "last_step",
+    "network_registered_at",
 ];
+
+/// The text fields read (names the runtime stores as bytes).
+const TEXTS: [&str; 2] = ["subnet_name", "token_symbol"];
+
+/// The account fields read.
+const ACCOUNTS: [&str; 2] = ["owner_hotkey", "owner_coldkey"];
+
+/// Whether a text field's bytes are compact-encoded (`Vec<Compact<u8>>`: `Some(true)`) or plain
+/// (`Vec<u8>`, `str`: `Some(false)`); `None` for any other type.
+fn text_kind(types: &PortableRegistry, id: u32) -> Option<bool> {
+    match &types.resolve(id)?.type_def {
+        TypeDef::Primitive(TypeDefPrimitive::Str) => Some(false),
+        TypeDef::Sequence(s) => match &types.resolve(s.type_param.id)?.type_def {
+            TypeDef::Primitive(TypeDefPrimitive::U8) => Some(false),
+            TypeDef::Compact(c) => {
+                matches!(types.resolve(c.type_param.id)?.type_def, TypeDef::Primitive(TypeDefPrimitive::U8))
+                    .then_some(true)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
 
 fn shape(types: &PortableRegistry, id: u32, depth: u32) -> Option<Shape> {
     if depth > 32 {
@@ -355,14 +488,24 @@ impl Layout {
         let mut moving_frac = 32;
         for f in &c.fields {
             let name = f.name.as_deref().unwrap_or_default();
-            match WANTED.iter().find(|w| **w == name) {
-                Some(w) => {
-                    if *w == "moving_price" {
-                        moving_frac = crate::decode::json::frac_bits(types, f.ty.id, "FixedI128");
-                    }
-                    ops.push(Op::Read(w, num(types, f.ty.id, 0)?));
+            if let Some(w) = WANTED.iter().find(|w| **w == name) {
+                if *w == "moving_price" {
+                    moving_frac = crate::decode::json::frac_bits(types, f.ty.id, "FixedI128");
                 }
-                None => ops.push(Op::Skip(shape(types, f.ty.id, 0)?)),
+                ops.push(Op::Read(w, num(types, f.ty.id, 0)?));
+                continue;
+            }
+            let shape = shape(types, f.ty.id, 0)?;
+            if let Some(w) = TEXTS.iter().find(|w| **w == name)
+                && let Some(compact) = text_kind(types, f.ty.id)
+            {
+                ops.push(Op::Text(w, compact));
+            } else if let Some(w) = ACCOUNTS.iter().find(|w| **w == name)
+                && shape == Shape::Fixed(32)
+            {
+                ops.push(Op::Account(w));
+            } else {
+                ops.push(Op::Skip(shape));
             }
         }
         for required in &WANTED[..4] {
@@ -371,6 +514,17 @@ impl Layout {
             }
         }
         Some(Arc::new(Layout { optional, ops, moving_frac }))
+    }
+
+    /// The `DynamicInfo` fields this layout reads (the rest it skips), in order.
+    pub fn reads(&self) -> Vec<&'static str> {
+        self.ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Skip(_) => None,
+                Op::Read(name, _) | Op::Text(name, _) | Op::Account(name) => Some(*name),
+            })
+            .collect()
     }
 
     /// Decodes a whole answer; every byte must be used.
@@ -405,6 +559,25 @@ impl Layout {
                 Op::Read(name, kind) => {
                     (*name, read(*kind, input).map_err(|e| format!("DynamicInfo.{name}: {e}"))?)
                 }
+                Op::Text(name, compact) => {
+                    let text = read_text(*compact, input).map_err(|e| format!("DynamicInfo.{name}: {e}"))?;
+                    match *name {
+                        "subnet_name" => row.name = Some(text),
+                        _ => row.symbol = Some(text),
+                    }
+                    continue;
+                }
+                Op::Account(name) => {
+                    let id: [u8; 32] = take(input, 32)
+                        .map_err(|e| format!("DynamicInfo.{name}: {e}"))?
+                        .try_into()
+                        .expect("32 bytes");
+                    match *name {
+                        "owner_hotkey" => row.owner_hotkey = Some(id),
+                        _ => row.owner_coldkey = Some(id),
+                    }
+                    continue;
+                }
             };
             let bad = |what: &str| format!("DynamicInfo.{name}: {what}");
             let narrow = |max: u128| match u128::try_from(n) {
@@ -425,7 +598,8 @@ impl Layout {
                 "subnet_volume" => row.volume = Some(narrow(u128::MAX)?),
                 "tempo" => row.tempo = Some(narrow(u16::MAX.into())? as u16),
                 "blocks_since_last_step" => row.blocks_since_last_step = Some(narrow(u64_max)? as u64),
-                _ => row.last_step = Some(narrow(u64_max)? as u64),
+                "last_step" => row.last_step = Some(narrow(u64_max)? as u64),
+                _ => row.registered_at = Some(narrow(u64_max)? as u64),
             }
         }
         Ok(row)
@@ -472,6 +646,22 @@ fn skip(shape: &Shape, input: &mut &[u8]) -> Result<(), String> {
     }
 }
 
+/// A text field's bytes (each compact-encoded when `compact`) as a string ([`text`]).
+fn read_text(compact: bool, input: &mut &[u8]) -> Result<String, String> {
+    let len = Compact::<u32>::decode(input).map_err(|e| format!("length: {e}"))?.0 as usize;
+    if !compact {
+        return Ok(text(take(input, len)?));
+    }
+    // At least one byte per item: a length beyond the input is refused before allocating.
+    if len > input.len() {
+        return Err("not enough data".into());
+    }
+    let bytes = (0..len)
+        .map(|_| Compact::<u8>::decode(input).map(|c| c.0).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<u8>, _>>()?;
+    Ok(text(&bytes))
+}
+
 fn read(kind: Num, input: &mut &[u8]) -> Result<i128, String> {
     Ok(match kind {
         Num::Unsigned(n) => {
@@ -491,4 +681,41 @@ fn read(kind: Num, input: &mut &[u8]) -> Result<i128, String> {
             i128::try_from(v).map_err(|_| "integer wider than i128")?
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compact_text(bytes: &[u8]) -> Vec<u8> {
+        use parity_scale_codec::Encode;
+        bytes.iter().map(|b| Compact(*b)).collect::<Vec<_>>().encode()
+    }
+
+    #[test]
+    fn text_fields_read_compact_bytes_as_utf8() {
+        use parity_scale_codec::Encode;
+        // Finney's symbols are Greek letters: bytes above 63 take two compact bytes each.
+        let alpha = "α".as_bytes();
+        let encoded = compact_text(alpha);
+        assert_eq!(encoded.len(), 1 + 2 * alpha.len());
+        let input = &mut &encoded[..];
+        assert_eq!(read_text(true, input).unwrap(), "α");
+        assert!(input.is_empty());
+        // Plain bytes, with an invalid sequence and a NUL: replaced and dropped, not refused.
+        let plain = vec![b'a', 0xff, 0, b'b'].encode();
+        assert_eq!(read_text(false, &mut &plain[..]).unwrap(), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn a_text_longer_than_the_answer_is_refused_before_allocating() {
+        use parity_scale_codec::Encode;
+        let mut hostile = Compact(u32::MAX).encode();
+        hostile.extend([1, 2, 3]);
+        assert_eq!(read_text(true, &mut &hostile[..]).unwrap_err(), "not enough data");
+        assert_eq!(read_text(false, &mut &hostile[..]).unwrap_err(), "not enough data");
+        // A compact item cut short.
+        let cut = [4u8, 0x01];
+        assert!(read_text(true, &mut &cut[..]).is_err());
+    }
 }

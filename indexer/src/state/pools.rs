@@ -68,6 +68,16 @@ pub struct PoolRow {
     pub last_step: Option<u64>,
     /// How the price is computed.
     pub source: Option<PriceSource>,
+    /// `DynamicInfo.subnet_name` (runtime-API path only, as are the identity fields below).
+    pub name: Option<String>,
+    /// `DynamicInfo.token_symbol`.
+    pub symbol: Option<String>,
+    /// `DynamicInfo.owner_hotkey`.
+    pub owner_hotkey: Option<[u8; 32]>,
+    /// `DynamicInfo.owner_coldkey`.
+    pub owner_coldkey: Option<[u8; 32]>,
+    /// `DynamicInfo.network_registered_at`: the block the subnet was registered.
+    pub registered_at: Option<u64>,
 }
 
 impl PoolRow {

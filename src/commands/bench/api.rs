@@ -72,7 +72,7 @@ async fn measure(args: &BenchApiArgs, db: &str, seed_it: bool) -> anyhow::Result
         "connections": args.connections,
         "seed_s": (seed_s * 10.0).round() / 10.0,
     });
-    for kind in ["healthz", "subnets", "candles"] {
+    for kind in ["healthz", "subnets", "subnets_uncached", "candles"] {
         eprintln!("bench: {kind} × {} connections for {} s…", args.connections, args.seconds);
         let out = load_child(addr, kind, args)?;
         figures[format!("{kind}_rps")] = out["rps"].clone();
@@ -199,6 +199,13 @@ async fn seed(url: &str, subnets: u16, blocks: u32) -> anyhow::Result<()> {
             &[&blocks, &OWNER, &subnets],
         )
         .await?;
+    client
+        .execute(
+            "INSERT INTO subnets (netuid, name, symbol, owner_coldkey, owner_hotkey, tempo, registered_at, updated_block)
+             SELECT s, 'subnet ' || s, 'SN' || s, $2, $2, 360, 0, $1::bigint FROM generate_series(1, $3::integer) s",
+            &[&blocks, &OWNER, &subnets],
+        )
+        .await?;
     client.batch_execute("VACUUM ANALYZE").await?;
     Ok(())
 }
@@ -209,6 +216,11 @@ async fn load(addr: SocketAddr, kind: &str, connections: usize, duration: Durati
     let requests: Vec<Vec<u8>> = match kind {
         "healthz" => vec![format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").into_bytes()],
         "subnets" => vec![graphql_request(addr, SUBNETS_QUERY)],
+        // Distinct texts (a trailing comment), more than the response cache keeps: every
+        // request is parsed, validated and executed against the snapshot.
+        "subnets_uncached" => {
+            (0..4096).map(|i| graphql_request(addr, &format!("{SUBNETS_QUERY} # {i}"))).collect()
+        }
         "candles" => (1..=64)
             .map(|n| {
                 let q = format!(
