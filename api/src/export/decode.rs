@@ -169,7 +169,7 @@ impl Builder {
             Builder::I64(b) => b.append_value(int8(v)?),
             Builder::I32(b) => b.append_value(int4(v)?),
             Builder::F64(b) => b.append_value(float8(v)?),
-            Builder::Numeric(b) => b.append_value(numeric(v, &mut scratch.text)?),
+            Builder::Numeric(b) => b.append_value(numeric(v, &mut scratch.digits)?),
             Builder::Bool(b) => match v {
                 [0] => b.append_value(false),
                 [1] => b.append_value(true),
@@ -194,7 +194,7 @@ impl Builder {
                 f.append_value(rao as f64 / RAO);
             }
             Builder::NumericRao(a, f) => {
-                let rao = numeric(v, &mut scratch.text)?;
+                let rao = numeric(v, &mut scratch.digits)?;
                 a.append_value(rao);
                 f.append_value(rao / RAO);
             }
@@ -239,6 +239,7 @@ impl Builder {
 #[derive(Default)]
 struct Scratch {
     text: String,
+    digits: Vec<u8>,
     ints: Vec<i32>,
 }
 
@@ -396,9 +397,7 @@ fn int4_array(v: &[u8], out: &mut Vec<i32>) -> Result<(), ExportError> {
 /// Binary form: digit count, weight (of the first base-10000 digit), sign, display scale, then
 /// the base-10000 digits. Up to four digits with a small exponent are converted exactly in
 /// arithmetic; longer values go through Rust's correctly rounded decimal parser.
-fn numeric(v: &[u8], text: &mut String) -> Result<f64, ExportError> {
-    use std::fmt::Write;
-
+fn numeric(v: &[u8], text: &mut Vec<u8>) -> Result<f64, ExportError> {
     let word = |at: usize| u16::from_be_bytes([v[at], v[at + 1]]);
     if v.len() < 8 {
         return Err(corrupt("a numeric shorter than its header"));
@@ -433,15 +432,42 @@ fn numeric(v: &[u8], text: &mut String) -> Result<f64, ExportError> {
             return Ok(if negative { -magnitude } else { magnitude });
         }
     }
+    // Longer values: `[-]DDDD…e<exponent>` through Rust's correctly rounded parser, written
+    // without the formatting machinery (this is the hot path for prices).
     text.clear();
     if negative {
-        text.push('-');
+        text.push(b'-');
     }
     for i in 0..ndigits {
-        let _ = write!(text, "{:04}", word(8 + 2 * i));
+        let d = word(8 + 2 * i);
+        if d > 9_999 {
+            return Err(corrupt("a numeric digit above 9999"));
+        }
+        text.extend_from_slice(&[
+            b'0' + (d / 1_000) as u8,
+            b'0' + (d / 100 % 10) as u8,
+            b'0' + (d / 10 % 10) as u8,
+            b'0' + (d % 10) as u8,
+        ]);
     }
-    let _ = write!(text, "e{exponent}");
-    text.parse::<f64>().map_err(|_| corrupt("a numeric that does not parse"))
+    text.push(b'e');
+    if exponent < 0 {
+        text.push(b'-');
+    }
+    let start = text.len();
+    let mut rest = exponent.unsigned_abs();
+    loop {
+        text.push(b'0' + (rest % 10) as u8);
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    text[start..].reverse();
+    std::str::from_utf8(text)
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+        .ok_or_else(|| corrupt("a numeric that does not parse"))
 }
 
 fn corrupt(reason: &str) -> ExportError {
@@ -491,7 +517,7 @@ mod tests {
 
     #[test]
     fn numerics_convert_to_the_nearest_double() {
-        let mut text = String::new();
+        let mut text = Vec::new();
         for s in [
             "0",
             "1",
@@ -505,6 +531,8 @@ mod tests {
             "0.0272349178034890172394871234987123",
             "9007199254740993",
             "-42",
+            "98765432109876543210987600000000000000000000000",
+            "-0.00000000000000000000000000000000000000000000000000000012345678901234567891",
         ] {
             let expected: f64 = s.parse().unwrap();
             let got = numeric(&numeric_bytes(s), &mut text).unwrap();
@@ -513,6 +541,9 @@ mod tests {
         let nan = [0, 0, 0, 0, 0xC0, 0, 0, 0];
         assert!(numeric(&nan, &mut text).unwrap().is_nan());
         assert!(numeric(&[0, 1, 0, 0, 0, 0, 0, 0], &mut text).is_err(), "missing digit");
+        let mut too_big = numeric_bytes("1.00000000000000000001");
+        too_big[8..10].copy_from_slice(&10_000u16.to_be_bytes());
+        assert!(numeric(&too_big, &mut text).is_err(), "a base-10000 digit above 9999");
     }
 
     #[test]

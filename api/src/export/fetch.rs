@@ -47,9 +47,11 @@ const SECOND_CONNECTION_WAIT: Duration = Duration::from_millis(200);
 
 /// Session settings inside the export's transaction: exports outlive the API's 30 s statement
 /// timeout; JIT compilation costs more than it saves on these short scans; a range re-read with
-/// `ORDER BY` sorts in memory.
-const TRANSACTION_SETTINGS: &str =
-    "SET LOCAL statement_timeout = '1h'; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'";
+/// `ORDER BY` sorts in memory; no parallel workers (a `Gather` interleaves its workers' rows, so
+/// a range would come out of storage order and be read twice, and the export already reads
+/// with several connections).
+const TRANSACTION_SETTINGS: &str = "SET LOCAL statement_timeout = '1h'; SET LOCAL jit = off; \
+     SET LOCAL work_mem = '64MB'; SET LOCAL max_parallel_workers_per_gather = 0";
 const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 const EXPORT_SNAPSHOT: &str = "SELECT pg_export_snapshot()";
 /// The partitions `<table>_p<N>` of a partitioned table: the lowest and highest `N`.

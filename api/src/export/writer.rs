@@ -74,7 +74,8 @@ fn decode_all(
     frames: &SyncSender<Frame>,
     permits: &Semaphore,
 ) -> Result<bool, ExportError> {
-    let mut decoder = Decoder::new(dataset.spec(), 16_384);
+    // Builders sized for a whole row group: no regrowing (copying) them as rows arrive.
+    let mut decoder = Decoder::new(dataset.spec(), BATCH_ROWS);
     let mut waiting: BTreeMap<u64, Piece> = BTreeMap::new();
     let mut next = first_block;
     loop {

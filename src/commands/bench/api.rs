@@ -131,7 +131,8 @@ fn load_child(addr: SocketAddr, kind: &str, args: &BenchApiArgs) -> anyhow::Resu
 }
 
 /// Fills a migrated database: `blocks` 12 s apart, every subnet's pool at every block (a
-/// smooth deterministic price path), one epoch per subnet, and hourly and daily candles.
+/// smooth deterministic price path, stored block by block as the indexer writes it), one epoch
+/// per subnet, and hourly and daily candles.
 async fn seed(url: &str, subnets: u16, blocks: u32) -> anyhow::Result<()> {
     let mut client = admin(url).await?;
     taoscope_schema::migrate(&mut client).await?;
@@ -169,7 +170,8 @@ async fn seed(url: &str, subnets: u16, blocks: u32) -> anyhow::Result<()> {
               CROSS JOIN generate_series(1, $2::bigint) n
               CROSS JOIN LATERAL (SELECT (100000000000000 + s * 1000000000000
                                           + round(20000000000000 * sin(n / 2000.0 + s)))::bigint AS t,
-                                         (1000000000000000 + round(100000000000000 * cos(n / 3000.0 + s)))::bigint AS a) v",
+                                         (1000000000000000 + round(100000000000000 * cos(n / 3000.0 + s)))::bigint AS a) v
+              ORDER BY n, s",
             &[&subnets, &blocks],
         )
         .await?;
