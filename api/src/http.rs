@@ -32,13 +32,15 @@ use crate::{ApiState, export};
 
 /// Path of the GraphQL endpoint (POST queries, GET GraphiQL).
 pub const GRAPHQL_PATH: &str = "/graphql";
+/// Path of the REST form of `auditEmbeddings`.
+pub const AUDIT_EMBEDDINGS_PATH: &str = "/audit/embeddings";
 /// Path of the graphql-ws subscription endpoint.
 pub const GRAPHQL_WS_PATH: &str = "/graphql/ws";
 /// Longest a request may take to start answering before it is answered 503 (an export's body
 /// may stream for longer).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Largest accepted request body.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Largest accepted request body: an audit of 256 items of 384 numbers each.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Content type of Parquet exports (not compressed again).
 const PARQUET: &str = "application/vnd.apache.parquet";
 
@@ -62,6 +64,7 @@ pub fn app(state: ApiState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::export_quota));
     let api = Router::new()
         .route(GRAPHQL_PATH, get(graphiql).post(graphql_post))
+        .route(AUDIT_EMBEDDINGS_PATH, axum::routing::post(crate::audit::handler))
         .route_service(GRAPHQL_WS_PATH, GraphQLSubscription::new(schema.clone()))
         .merge(exports)
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::identify));

@@ -23,6 +23,7 @@
 //! # }
 //! ```
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -59,6 +60,7 @@ struct Inner {
     live: live::LiveFeed,
     cache: graphql::subnets::SubnetCache,
     responses: graphql::response_cache::ResponseCache,
+    reference: Option<audit::ReferenceModel>,
     metrics: Option<PrometheusHandle>,
 }
 
@@ -87,6 +89,7 @@ impl ApiState {
             live: live::LiveFeed::new(listen_url, store.clone()),
             cache: graphql::subnets::SubnetCache::default(),
             responses: graphql::response_cache::ResponseCache::default(),
+            reference: None,
             store,
             config,
             metrics: None,
@@ -96,9 +99,20 @@ impl ApiState {
 
     /// Serves `/metrics` from `handle` (the process's Prometheus recorder).
     pub fn with_metrics(self, handle: PrometheusHandle) -> Self {
-        let Inner { store, config, gate, live, cache, responses, .. } =
-            Arc::try_unwrap(self.inner).unwrap_or_else(|_| panic!("with_metrics before the state is shared"));
-        Self { inner: Arc::new(Inner { store, config, gate, live, cache, responses, metrics: Some(handle) }) }
+        self.rebuilt(|inner| inner.metrics = Some(handle))
+    }
+
+    /// Serves the inference audit with `model` (without one, audits answer that the model is
+    /// not installed).
+    pub fn with_reference_model(self, model: Arc<taoscope_audit::Embedder>) -> Self {
+        self.rebuilt(|inner| inner.reference = Some(audit::ReferenceModel::new(model)))
+    }
+
+    fn rebuilt(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner =
+            Arc::try_unwrap(self.inner).unwrap_or_else(|_| panic!("configure the state before sharing it"));
+        change(&mut inner);
+        Self { inner: Arc::new(inner) }
     }
 
     /// The database.
@@ -134,6 +148,11 @@ impl ApiState {
     /// Stored answers to queries of the subnets' current state.
     pub fn responses(&self) -> &graphql::response_cache::ResponseCache {
         &self.inner.responses
+    }
+
+    /// The reference model of the inference audit, when loaded.
+    pub fn reference_model(&self) -> Option<&audit::ReferenceModel> {
+        self.inner.reference.as_ref()
     }
 
     /// The Prometheus recorder's handle, when metrics are served.

@@ -48,6 +48,7 @@ pub struct ItemOutcome {
 
 /// The whole batch's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// Items sent.
     pub items: usize,
@@ -165,9 +166,12 @@ fn report(similarities: impl Iterator<Item = Result<f64, ItemError>>, threshold:
     let items: Vec<ItemOutcome> = similarities
         .enumerate()
         .map(|(index, s)| match s {
-            Ok(similarity) => {
-                ItemOutcome { index, similarity: Some(similarity), passed: Some(similarity >= threshold), error: None }
-            }
+            Ok(similarity) => ItemOutcome {
+                index,
+                similarity: Some(similarity),
+                passed: Some(similarity >= threshold),
+                error: None,
+            },
             Err(e) => ItemOutcome { index, similarity: None, passed: None, error: Some(e) },
         })
         .collect();
@@ -211,7 +215,10 @@ mod tests {
         assert_eq!(check_embedding(&[0.0; 384]), Err(ItemError::Zero));
         assert_eq!(check_embedding(&[0.5; 384]).map(|v| v.len()), Ok(384));
         let long = "x".repeat(MAX_TEXT_BYTES + 1);
-        assert_eq!(check_text(&long), Err(ItemError::TextTooLong { bytes: MAX_TEXT_BYTES + 1, max: MAX_TEXT_BYTES }));
+        assert_eq!(
+            check_text(&long),
+            Err(ItemError::TextTooLong { bytes: MAX_TEXT_BYTES + 1, max: MAX_TEXT_BYTES })
+        );
     }
 
     #[test]

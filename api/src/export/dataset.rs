@@ -38,11 +38,13 @@ pub enum Dataset {
     ValidatorRankings,
     /// `yuma_audit`: each epoch replayed and compared with the chain.
     YumaAudit,
+    /// `inference_audits`: each inference audit run against the reference model.
+    InferenceAudits,
 }
 
 impl Dataset {
     /// Every dataset, in documentation order.
-    pub const ALL: [Dataset; 11] = [
+    pub const ALL: [Dataset; 12] = [
         Dataset::Blocks,
         Dataset::Events,
         Dataset::StakeEvents,
@@ -54,6 +56,7 @@ impl Dataset {
         Dataset::MinerRankings,
         Dataset::ValidatorRankings,
         Dataset::YumaAudit,
+        Dataset::InferenceAudits,
     ];
 
     /// The name used in URLs, on the command line and in metrics labels.
@@ -70,6 +73,7 @@ impl Dataset {
             Dataset::MinerRankings => "miner_rankings",
             Dataset::ValidatorRankings => "validator_rankings",
             Dataset::YumaAudit => "yuma_audit",
+            Dataset::InferenceAudits => "inference_audits",
         }
     }
 
@@ -96,6 +100,7 @@ impl Dataset {
             Dataset::MinerRankings => &MINER_RANKINGS,
             Dataset::ValidatorRankings => &VALIDATOR_RANKINGS,
             Dataset::YumaAudit => &YUMA_AUDIT,
+            Dataset::InferenceAudits => &INFERENCE_AUDITS,
         }
     }
 }
@@ -616,6 +621,34 @@ const MINER_RANKINGS: Spec = Spec {
     netuid: Some("t.netuid"),
     interval: None,
     order: Order::Sql("t.netuid, t.block_number, t.uid"),
+    partitioned: None,
+};
+
+const INFERENCE_AUDITS: Spec = Spec {
+    from: "inference_audits t",
+    columns: &[
+        col("id", "t.id", Kind::Int64),
+        col("audited_at", "t.audited_at", Kind::Timestamp),
+        col("block_number", "t.block_number", Kind::Int64),
+        col("netuid", "t.netuid", Kind::Int32),
+        col("hotkey", "t.hotkey", Kind::Text),
+        col("uid", "t.uid", Kind::Int32),
+        col("kind", "t.kind", Kind::Text),
+        col("model", "t.model", Kind::Text),
+        col("model_hash", "t.model_hash", Kind::Text),
+        col("threshold", "t.threshold", Kind::Float64),
+        col("items", "t.items", Kind::Int32),
+        col("scored", "t.scored", Kind::Int32),
+        col("passed", "t.passed", Kind::Int32),
+        col("errors", "t.errors", Kind::Int32),
+        col("pass_rate", "t.pass_rate", Kind::Float64),
+        col("mean_similarity", "t.mean_similarity", Kind::Float64),
+        col("min_similarity", "t.min_similarity", Kind::Float64),
+    ],
+    blocks: BlockFilter::Point("t.block_number"),
+    netuid: Some("t.netuid"),
+    interval: None,
+    order: Order::Sql("t.id"),
     partitioned: None,
 };
 

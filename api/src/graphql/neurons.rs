@@ -51,12 +51,19 @@ const NEURONS_BY_DIVIDENDS: &str = neuron_query!("dividends DESC NULLS LAST, uid
 const NEURONS_BY_EMISSION: &str = neuron_query!("emission DESC NULLS LAST, uid");
 const NEWEST_SNAPSHOT: &str = "SELECT max(block_number) FROM metagraph WHERE netuid = $1";
 
+/// Each miner with its inference audits up to the epoch's block (`inference_audits`): runs,
+/// items scored, and the pass rate over them.
 const MINERS: &str = "
-    SELECT block_number, uid, hotkey, coldkey, incentive, emission_alpha, emission_tao, rank_incentive,
-           rank_emission, rank_change, stability_cv, epochs_in_window
-      FROM miner_rankings
-     WHERE netuid = $1 AND block_number = $2 AND (rank_incentive, uid) > ($3, $4)
-     ORDER BY rank_incentive, uid LIMIT $5";
+    SELECT r.block_number, r.uid, r.hotkey, r.coldkey, r.incentive, r.emission_alpha, r.emission_tao,
+           r.rank_incentive, r.rank_emission, r.rank_change, r.stability_cv, r.epochs_in_window,
+           a.runs, a.scored, a.passed::float8 / NULLIF(a.scored, 0)
+      FROM miner_rankings r
+      LEFT JOIN LATERAL (SELECT count(*)::int4 AS runs, sum(scored)::int4 AS scored, sum(passed) AS passed
+                           FROM inference_audits i
+                          WHERE i.netuid = r.netuid AND i.hotkey = r.hotkey
+                            AND i.block_number <= r.block_number) a ON true
+     WHERE r.netuid = $1 AND r.block_number = $2 AND (r.rank_incentive, r.uid) > ($3, $4)
+     ORDER BY r.rank_incentive, r.uid LIMIT $5";
 const NEWEST_MINERS: &str = "SELECT max(block_number) FROM miner_rankings WHERE netuid = $1";
 const VALIDATORS: &str = "
     SELECT block_number, uid, hotkey, coldkey, dividends, validator_trust, stake_alpha, stake_tao,
@@ -262,6 +269,12 @@ pub struct MinerRanking {
     pub stability_cv: Option<f64>,
     /// Epochs in that window.
     pub epochs_in_window: i32,
+    /// Inference audits of this hotkey on this subnet up to the epoch's block.
+    pub audit_runs: i32,
+    /// Items scored in those audits.
+    pub audited_items: i32,
+    /// Share of those items that passed (null when none was audited).
+    pub audit_pass_rate: Option<f64>,
 }
 
 /// A validator's standing in an epoch.
@@ -369,6 +382,9 @@ fn miner(row: &Row) -> Result<MinerRanking, StoreError> {
         rank_change: row.get(9),
         stability_cv: row.get(10),
         epochs_in_window: row.get(11),
+        audit_runs: row.get(12),
+        audited_items: row.get::<_, Option<i32>>(13).unwrap_or(0),
+        audit_pass_rate: row.get(14),
     })
 }
 

@@ -293,6 +293,7 @@ async fn every_dataset_exports_every_row() {
         (Dataset::MinerRankings, "miner_rankings"),
         (Dataset::ValidatorRankings, "validator_rankings"),
         (Dataset::YumaAudit, "yuma_audit"),
+        (Dataset::InferenceAudits, "inference_audits"),
     ] {
         let df = export(&s.app, dataset, "").await;
         let expected = count(&s.client, &format!("SELECT count(*) FROM {table}")).await;

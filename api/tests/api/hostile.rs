@@ -136,7 +136,8 @@ async fn hostile_and_malformed_queries_get_client_errors() {
         (
             "oversized",
             "application/json",
-            json!({ "query": format!("{{ status {{ chain }} }} #{}", "x".repeat(400_000)) }).to_string(),
+            json!({ "query": format!("{{ status {{ chain }} }} #{}", "x".repeat(taoscope_api::http::MAX_BODY_BYTES)) })
+                .to_string(),
         ),
         ("binary garbage", "application/json", "\u{0}\u{1}\u{2}\u{fffd}".to_string()),
     ] {

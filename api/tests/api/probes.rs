@@ -79,7 +79,7 @@ async fn graphiql_is_served_on_get() {
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
     let app = app_for("postgres://postgres@127.0.0.1:1/x");
-    let query = format!("{{ status {{ chain }} }} # {}", "x".repeat(2 << 20));
+    let query = format!("{{ status {{ chain }} }} # {}", "x".repeat(taoscope_api::http::MAX_BODY_BYTES));
     let body = json!({ "query": query }).to_string();
     let request = Request::post("/graphql")
         .header(header::CONTENT_TYPE, "application/json")
