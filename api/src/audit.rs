@@ -322,8 +322,11 @@ pub async fn handler(
     let Json(request) = match body {
         Ok(body) => body,
         Err(rejection) => {
-            return ApiError::BadInput(format!("the body is not an audit request: {}", rejection.body_text()))
-                .into_response();
+            return ApiError::BadInput(format!(
+                "the body is not an audit request: {}",
+                rejection.body_text()
+            ))
+            .into_response();
         }
     };
     let items = request
