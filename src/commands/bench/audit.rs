@@ -53,12 +53,12 @@ const WORDS: &[&str] = &[
     "rank",
 ];
 
-/// `n` deterministic sentences of 30 words (about 32 tokens with `[CLS]` and `[SEP]`).
+/// `n` deterministic sentences of 24 words (about 32 tokens with `[CLS]` and `[SEP]`).
 fn sentences(n: usize) -> Vec<String> {
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     (0..n)
         .map(|_| {
-            let words: Vec<&str> = (0..30)
+            let words: Vec<&str> = (0..24)
                 .map(|_| {
                     state =
                         state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
