@@ -55,7 +55,10 @@ impl ReferenceModel {
         let _turn =
             self.running.acquire().await.map_err(|_| unavailable("the reference model is shutting down"))?;
         let embedder = self.embedder.clone();
-        match tokio::task::spawn_blocking(move || job(&embedder)).await {
+        let started = std::time::Instant::now();
+        let outcome = tokio::task::spawn_blocking(move || job(&embedder)).await;
+        metrics::histogram!("taoscope_api_audit_model_seconds").record(started.elapsed().as_secs_f64());
+        match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "reference model failed");
@@ -215,6 +218,11 @@ async fn record(
     miner: Option<Miner>,
     report: Report,
 ) -> Result<AuditRun, ApiError> {
+    let counts = &report.summary;
+    for (outcome, n) in [("passed", counts.passed), ("failed", counts.failed), ("refused", counts.errors)] {
+        metrics::counter!("taoscope_api_audit_items_total", "kind" => kind.as_str(), "outcome" => outcome)
+            .increment(n as u64);
+    }
     let Some(m) = miner else {
         return Ok(AuditRun { id: None, audited_at: None, miner: None, report });
     };

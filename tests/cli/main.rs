@@ -3,7 +3,9 @@
 
 mod analytics;
 mod bad_input;
+mod compose;
 mod crash;
+mod dashboards;
 mod export;
 mod metadata;
 mod support;
