@@ -77,3 +77,25 @@ start_private_postgres() {
       || die "the private PostgreSQL cluster did not start; see $dir/server.log"
   fi
 }
+
+# Makes $1 a Python virtual environment holding the packages pinned in $2 (reinstalled when
+# that file changes); $3 names them in the message. Succeeds when the environment is usable.
+python_venv() {
+  local dir="$1" requirements="$2" what="$3"
+  command -v python3 >/dev/null || return 1
+  if [ ! -x "$dir/bin/python" ] || ! cmp -s "$requirements" "$dir/requirements.txt"; then
+    say "installing $what into $dir"
+    rm -rf "$dir"
+    if python3 -m venv "$dir" && "$dir/bin/pip" install -q -r "$requirements"; then
+      cp "$requirements" "$dir/requirements.txt"
+    else
+      rm -rf "$dir"
+    fi
+  fi
+  [ -x "$dir/bin/python" ]
+}
+
+# A TCP port free on 127.0.0.1 (python3 is needed wherever this is used).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
