@@ -13,9 +13,9 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
 
+use crate::bert::{Config, Encoder};
 use crate::error::ModelError;
 use crate::files::{self, CONFIG, TOKENIZER, WEIGHTS};
 
@@ -28,9 +28,8 @@ pub const BATCH: usize = 32;
 
 /// The loaded reference model.
 pub struct Embedder {
-    model: BertModel,
+    model: Encoder,
     tokenizer: Tokenizer,
-    device: Device,
     load_ms: f64,
 }
 
@@ -44,8 +43,7 @@ impl Embedder {
     /// Loads the model from `dir`, checking each file it reads against its pinned digest.
     pub fn load(dir: &Path) -> Result<Embedder, ModelError> {
         let started = Instant::now();
-        let config: Config =
-            serde_json::from_slice(&files::read_checked(dir, &CONFIG)?).map_err(ModelError::Config)?;
+        let config = Config::parse(&files::read_checked(dir, &CONFIG)?)?;
         let mut tokenizer = Tokenizer::from_bytes(files::read_checked(dir, &TOKENIZER)?)
             .map_err(|e| ModelError::Tokenizer(e.to_string()))?;
         tokenizer.with_padding(None);
@@ -55,9 +53,9 @@ impl Embedder {
         let device = Device::Cpu;
         let weights = files::read_checked(dir, &WEIGHTS)?;
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)?;
-        let model = BertModel::load(vb, &config)?;
+        let model = Encoder::load(vb, &config)?;
         let load_ms = started.elapsed().as_secs_f64() * 1e3;
-        Ok(Embedder { model, tokenizer, device, load_ms })
+        Ok(Embedder { model, tokenizer, load_ms })
     }
 
     /// How long [`load`](Self::load) took, in milliseconds.
@@ -103,10 +101,10 @@ impl Embedder {
             mask.resize(mask.len() + width - ids.len(), 0);
         }
         let shape = (batch.len(), width);
-        let input = Tensor::from_vec(input, shape, &self.device)?;
-        let mask = Tensor::from_vec(mask, shape, &self.device)?;
-        let token_types = input.zeros_like()?;
-        let hidden = self.model.forward(&input, &token_types, Some(&mask))?;
+        let device = self.model.device();
+        let input = Tensor::from_vec(input, shape, device)?;
+        let mask = Tensor::from_vec(mask, shape, device)?;
+        let hidden = self.model.forward(&input, &mask)?;
         // Mean over the real tokens, then unit length.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
@@ -126,6 +124,28 @@ pub fn forward_flops(sequences: usize, width: usize) -> f64 {
     let dense = tokens * (4.0 * h * h + 2.0 * h * ff);
     let attention = sequences as f64 * 2.0 * (width * width) as f64 * h;
     2.0 * layers * (dense + attention)
+}
+
+/// The vector instructions the model's matrix products run on here: gemm picks its kernels
+/// at run time, AVX-512 where the CPU has it (the `x86-v4` feature), else AVX2 with FMA.
+pub fn simd() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::is_x86_feature_detected as has;
+        if has!("avx512f") && has!("avx512bw") && has!("avx512cd") && has!("avx512dq") && has!("avx512vl") {
+            return "avx512";
+        }
+        if has!("avx2") && has!("fma") {
+            return "avx2+fma";
+        }
+    }
+    "baseline"
+}
+
+/// Threads the model's matrix products and fused passes use (rayon's pool; set
+/// `RAYON_NUM_THREADS` to change it).
+pub fn threads() -> usize {
+    rayon::current_num_threads()
 }
 
 /// Cosine similarity of two vectors (0 when either is all zeros).

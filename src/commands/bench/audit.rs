@@ -1,12 +1,12 @@
 //! `taoscope bench audit`: the reference model's throughput on batches of 32 texts of about
 //! 32 tokens, the arithmetic rate that implies, the model's load time and the process's peak
-//! RSS.
+//! RSS, with the vector instructions and threads the model ran on.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::json;
-use taoscope_audit::embed::{BATCH, forward_flops};
+use taoscope_audit::embed::{BATCH, forward_flops, simd, threads};
 use taoscope_audit::{Embedder, model_dir};
 
 use super::peak_rss_mb;
@@ -103,6 +103,8 @@ pub fn run(args: BenchAuditArgs) -> anyhow::Result<()> {
         "{}",
         json!({
             "batch": BATCH,
+            "simd": simd(),
+            "threads": threads(),
             "mean_tokens": (tokens as f64 / texts.len() as f64 * 10.0).round() / 10.0,
             "sentences": sentences_done,
             "seconds": (seconds * 100.0).round() / 100.0,
