@@ -51,8 +51,8 @@ impl Embedder {
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
             .map_err(|e| ModelError::Tokenizer(e.to_string()))?;
         let device = Device::Cpu;
-        let weights = files::read_checked(dir, &WEIGHTS)?;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)?;
+        let weights = crate::weights::read_weights(dir, &WEIGHTS)?;
+        let vb = VarBuilder::from_tensors(weights, DType::F32, &device);
         let model = Encoder::load(vb, &config)?;
         let load_ms = started.elapsed().as_secs_f64() * 1e3;
         Ok(Embedder { model, tokenizer, load_ms })

@@ -36,6 +36,9 @@ pub enum ModelError {
     /// `config.json` is not a BERT configuration.
     #[error("the model's config.json does not parse")]
     Config(#[source] serde_json::Error),
+    /// The pinned weights file did not read as safetensors f32 tensors.
+    #[error("the model's weights do not load: {0}")]
+    Weights(String),
     /// `config.json` describes a model the encoder does not compute.
     #[error("the model's config.json describes an unsupported architecture: {0}")]
     Architecture(String),

@@ -88,10 +88,7 @@ pub fn model_dir(explicit: Option<&Path>) -> PathBuf {
 /// Reads `file` from `dir`, checking its digest.
 pub fn read_checked(dir: &Path, file: &ModelFile) -> Result<Vec<u8>, ModelError> {
     let path = dir.join(file.name);
-    let bytes = std::fs::read(&path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => ModelError::Missing { path: path.clone() },
-        _ => ModelError::Read { path: path.clone(), source },
-    })?;
+    let bytes = std::fs::read(&path).map_err(|source| io_error(&path, source))?;
     check_digest(&path, file, &bytes)?;
     Ok(bytes)
 }
@@ -100,25 +97,40 @@ pub fn read_checked(dir: &Path, file: &ModelFile) -> Result<Vec<u8>, ModelError>
 pub fn verify(dir: &Path) -> Result<(), ModelError> {
     for file in FILES {
         let path = dir.join(file.name);
-        let mut f = std::fs::File::open(&path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => ModelError::Missing { path: path.clone() },
-            _ => ModelError::Read { path: path.clone(), source },
-        })?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = f.read(&mut buf).map_err(|source| ModelError::Read { path: path.clone(), source })?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-        }
-        let found = hex(&hasher.finalize());
+        let found = digest_file(&path)?;
         if found != file.sha256 {
             return Err(ModelError::Corrupt { path, expected: file.sha256, found });
         }
     }
     Ok(())
+}
+
+/// The SHA-256 of the file at `path`, streamed.
+pub(crate) fn digest_file(path: &Path) -> Result<String, ModelError> {
+    let mut f = open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|source| io_error(path, source))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Opens a model file (a missing one says how to install it).
+pub(crate) fn open(path: &Path) -> Result<std::fs::File, ModelError> {
+    std::fs::File::open(path).map_err(|source| io_error(path, source))
+}
+
+/// A failed read of `path`: `Missing` when it is not there.
+pub(crate) fn io_error(path: &Path, source: std::io::Error) -> ModelError {
+    match source.kind() {
+        std::io::ErrorKind::NotFound => ModelError::Missing { path: path.to_path_buf() },
+        _ => ModelError::Read { path: path.to_path_buf(), source },
+    }
 }
 
 /// `bytes`, the content of `path`, must be `file`.
@@ -130,7 +142,7 @@ pub fn check_digest(path: &Path, file: &ModelFile, bytes: &[u8]) -> Result<(), M
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

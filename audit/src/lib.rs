@@ -11,6 +11,7 @@ pub mod embed;
 pub mod error;
 pub mod fetch;
 pub mod files;
+pub mod weights;
 
 // Only for its `x86-v4` feature: candle's matrix products get gemm's AVX-512 kernels.
 use gemm as _;
