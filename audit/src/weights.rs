@@ -26,25 +26,16 @@ pub fn read_weights(dir: &Path, file: &ModelFile) -> Result<HashMap<String, Tens
     let path = dir.join(file.name);
     let mut f = files::open(&path)?;
     let mut hasher = Sha256::new();
-    let corrupt = |found: String| ModelError::Corrupt { path: path.clone(), expected: file.sha256, found };
     match read_tensors(&mut f, &mut hasher) {
         Ok(tensors) => {
             // Bytes after the last tensor count towards the digest too.
-            let mut rest = Vec::new();
-            f.read_to_end(&mut rest).map_err(|source| files::io_error(&path, source))?;
-            hasher.update(&rest);
-            let found = hex(&hasher.finalize());
-            if found != file.sha256 {
-                return Err(corrupt(found));
-            }
+            std::io::copy(&mut f, &mut hasher).map_err(|source| files::io_error(&path, source))?;
+            files::expect_digest(&path, file, hex(&hasher.finalize()))?;
             Ok(tensors)
         }
         // Not the pinned file, most likely: say so with its digest, hashed afresh.
         Err(why) => {
-            let found = files::digest_file(&path)?;
-            if found != file.sha256 {
-                return Err(corrupt(found));
-            }
+            files::expect_digest(&path, file, files::digest_file(&path)?)?;
             Err(match why {
                 Structure::Io(source) => files::io_error(&path, source),
                 Structure::Format(why) => ModelError::Weights(why),
